@@ -1,0 +1,8 @@
+"""Semantik: private semantic search over your own documents."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("semantik")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0.0.0+src"

@@ -1,0 +1,1 @@
+"""Code shared by vecpipe, webui and the CLI."""

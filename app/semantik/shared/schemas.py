@@ -1,0 +1,130 @@
+"""Request and response models of the vecpipe API, shared by vecpipe (server) and webui/CLI
+(clients). webui's own API models live in semantik.webui.schemas."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SearchModeName = Literal["hybrid", "dense", "keyword"]
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+class ModelInfo(BaseModel):
+    name: str
+    dimension: int
+    pooling: str
+    max_seq_length: int
+    # Approximate GPU/CPU memory for the weights, MiB, per precision.
+    memory_mib: dict[str, int]
+    loaded: bool = False
+    device: str | None = None
+    precision: str | None = None
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+
+
+class EmbedRequest(BaseModel):
+    texts: list[str] = Field(min_length=1, max_length=1024)
+    kind: Literal["query", "passage"] = "passage"
+
+
+class EmbedResponse(BaseModel):
+    model: str
+    dimension: int
+    vectors: list[list[float]]
+
+
+class CollectionCreate(BaseModel):
+    name: str = Field(pattern=NAME_PATTERN)
+    # Defaults to the model vecpipe serves; the dimension always comes from the model.
+    model: str | None = None
+
+
+class CollectionInfo(BaseModel):
+    name: str
+    model: str
+    dimension: int
+    points_count: int
+    indexed: bool = Field(description="HNSW index built for all points (embedded store).")
+
+
+class ChunkIn(BaseModel):
+    id: str = Field(description="Deterministic chunk id, unique within the collection.")
+    document_id: str
+    path: str = Field(description="Path relative to the documents root.")
+    chunk_index: int = Field(ge=0)
+    text: str = Field(min_length=1)
+    start: int = Field(0, ge=0, description="Character offset of the chunk in the document text.")
+    end: int = Field(0, ge=0)
+
+
+class UpsertRequest(BaseModel):
+    chunks: list[ChunkIn] = Field(min_length=1, max_length=4096)
+
+
+class UpsertResponse(BaseModel):
+    upserted: int
+    embed_ms: float
+    store_ms: float
+
+
+class DeleteDocumentsRequest(BaseModel):
+    document_ids: list[str] = Field(min_length=1, max_length=10000)
+
+
+class DeleteDocumentsResponse(BaseModel):
+    deleted_documents: int
+
+
+class SearchFilter(BaseModel):
+    document_ids: list[str] | None = None
+    paths: list[str] | None = None
+    path_prefix: str | None = None
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(10, ge=1, le=100)
+    mode: SearchModeName | None = None
+    filter: SearchFilter | None = None
+    score_threshold: float | None = None
+    # When given, must equal the collection's model; otherwise the search is refused (409).
+    model: str | None = None
+
+
+class SearchHit(BaseModel):
+    id: str
+    score: float
+    document_id: str
+    path: str
+    chunk_index: int
+    text: str
+    start: int = 0
+    end: int = 0
+
+
+class SearchTimings(BaseModel):
+    embed_ms: float
+    search_ms: float
+    total_ms: float
+
+
+class SearchResponse(BaseModel):
+    collection: str
+    model: str
+    mode: SearchModeName
+    hits: list[SearchHit]
+    timings: SearchTimings
+
+
+class HealthResponse(BaseModel):
+    status: str
+    checks: dict[str, str] = {}

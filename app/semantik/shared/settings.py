@@ -1,0 +1,165 @@
+"""All of Semantik's settings, in one place.
+
+Every field reads from the environment with the prefix ``SEMANTIK_`` (``data_dir`` is
+``SEMANTIK_DATA_DIR``), or from an env file named by ``SEMANTIK_ENV_FILE`` (the roles render
+/etc/semantik/semantik.env). Secrets may also come from files: each secret field ``x`` is read from
+``<secrets dir>/x`` where the secrets dir is ``SEMANTIK_SECRETS_DIR`` or systemd's
+``$CREDENTIALS_DIRECTORY`` (LoadCredential=), so secrets never sit in the environment of a unit.
+
+Nothing here is built at import time: call :func:`get_settings` (cached) or build ``Settings()``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "float32", "float16", "bfloat16", "int8"]
+VectorStoreKind = Literal["embedded", "qdrant"]
+SearchMode = Literal["hybrid", "dense", "keyword"]
+
+
+def _secrets_dir() -> str | None:
+    for candidate in (os.environ.get("SEMANTIK_SECRETS_DIR"), os.environ.get("CREDENTIALS_DIRECTORY")):
+        if candidate and Path(candidate).is_dir():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SEMANTIK_",
+        env_file=os.environ.get("SEMANTIK_ENV_FILE"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        secrets_dir=_secrets_dir(),
+    )
+
+    # --- paths -----------------------------------------------------------------------------
+    data_dir: Path = Field(
+        Path("/var/lib/semantik"),
+        description="Writable state: webui.db, the model cache, the embedded vector store.",
+    )
+    documents_root: Path = Field(
+        Path("/srv/documents"),
+        description="Read-only tree that collections are built from; nothing outside it is read.",
+    )
+
+    # --- network ---------------------------------------------------------------------------
+    vecpipe_host: str = Field("127.0.0.1", description="Address vecpipe binds to.")
+    vecpipe_port: int = Field(8000, ge=1, le=65535, description="Port vecpipe binds to.")
+    webui_host: str = Field("127.0.0.1", description="Address webui binds to.")
+    webui_port: int = Field(8080, ge=1, le=65535, description="Port webui binds to.")
+    vecpipe_url: str = Field(
+        "http://127.0.0.1:8000", description="Where webui and the CLI reach vecpipe."
+    )
+    webui_url: str = Field("http://127.0.0.1:8080", description="Where the CLI reaches webui.")
+    public_url: str = Field(
+        "", description="The URL users open (behind the proxy); shown in messages only."
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server worker processes. The embedded store allows only one vecpipe process.",
+    )
+
+    # --- secrets ---------------------------------------------------------------------------
+    jwt_secret: SecretStr | None = Field(
+        None, description="HMAC key signing webui's access tokens (required by webui)."
+    )
+    internal_api_key: SecretStr | None = Field(
+        None,
+        description="Shared key webui sends to vecpipe (X-API-Key). Unset: vecpipe trusts loopback.",
+    )
+
+    # --- vector store ----------------------------------------------------------------------
+    vector_store: VectorStoreKind = Field(
+        "embedded",
+        description="'embedded': qdrant-edge shards under data_dir/vectors; 'qdrant': a server.",
+    )
+    qdrant_url: str = Field("", description="Qdrant server URL, e.g. http://127.0.0.1:6333.")
+    qdrant_api_key: SecretStr | None = Field(None, description="Qdrant server API key.")
+    optimize_after_points: int = Field(
+        1000,
+        ge=0,
+        description="Build the HNSW index of an embedded shard after this many new points (0: never).",
+    )
+
+    # --- model -----------------------------------------------------------------------------
+    model_name: str = Field(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        description="Embedding model served by vecpipe (a name from the model registry).",
+    )
+    model_path: Path | None = Field(
+        None,
+        description="Load the model from this directory (pre-seeded cache) instead of the hub.",
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Hugging Face cache for downloaded models (default data_dir/models)."
+    )
+    device: Device = Field("auto", description="auto picks cuda when a GPU is visible, else cpu.")
+    precision: Precision = Field(
+        "auto",
+        description="auto: float16 on CUDA, bfloat16 on CPUs that support it, else float32.",
+    )
+    batch_size: int = Field(32, ge=1, le=4096, description="Texts per model forward pass.")
+    batch_wait_ms: float = Field(
+        5.0,
+        ge=0,
+        le=1000,
+        description="How long a request waits for others to share its batch.",
+    )
+    max_query_chars: int = Field(2000, ge=1, description="Longest accepted search query.")
+
+    # --- indexing --------------------------------------------------------------------------
+    chunk_tokens: int = Field(200, ge=16, le=8192, description="Chunk length in model tokens.")
+    chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens shared by adjacent chunks.")
+    max_file_bytes: int = Field(
+        50 * 1024 * 1024, ge=1, description="Files larger than this are skipped with a reason."
+    )
+    default_search_mode: SearchMode = Field("hybrid", description="Search mode when not given.")
+
+    # --- auth ------------------------------------------------------------------------------
+    access_token_minutes: int = Field(15, ge=1, description="Lifetime of an access token.")
+    refresh_token_days: int = Field(14, ge=1, description="Lifetime of a refresh token.")
+    login_max_failures: int = Field(
+        10, ge=1, description="Failed logins per user within 15 minutes before refusing more."
+    )
+
+    # --- operations ------------------------------------------------------------------------
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+    log_json: bool = Field(False, description="One JSON object per log line (for journald/Loki).")
+    backup_dir: Path = Field(Path("/var/backups/semantik"), description="Where backups go.")
+
+    @model_validator(mode="after")
+    def _check_store(self) -> Settings:
+        if self.vector_store == "qdrant" and not self.qdrant_url:
+            raise ValueError("SEMANTIK_QDRANT_URL is required when SEMANTIK_VECTOR_STORE=qdrant")
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("SEMANTIK_CHUNK_OVERLAP_TOKENS must be smaller than SEMANTIK_CHUNK_TOKENS")
+        return self
+
+    # --- derived paths ---------------------------------------------------------------------
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "webui.db"
+
+    @property
+    def vectors_dir(self) -> Path:
+        return self.data_dir / "vectors"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

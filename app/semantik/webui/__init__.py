@@ -1,0 +1,1 @@
+"""webui: users, collections, indexing jobs and search for people; never imports torch."""
