@@ -137,6 +137,22 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field("info")
     log_json: bool = Field(False, description="One JSON object per log line (for journald/Loki).")
     backup_dir: Path = Field(Path("/var/backups/semantik"), description="Where backups go.")
+    config_dir: Path = Field(
+        Path("/etc/semantik"),
+        description="Config and secrets: backups include this directory, restore puts it back.",
+    )
+    backup_keep_daily: int = Field(7, ge=1, description="Backups kept: the newest of each of N days.")
+    backup_keep_weekly: int = Field(
+        4, ge=0, description="Also kept: the newest backup of each of the last M ISO weeks."
+    )
+    backup_encryption_key_file: Path | None = Field(
+        None,
+        description="File holding the key archives are encrypted with (AES-256-GCM); unset: plain.",
+    )
+    backup_metrics_file: Path | None = Field(
+        None,
+        description="Also write the last run's status as Prometheus text here (textfile collector).",
+    )
 
     @model_validator(mode="after")
     def _check_store(self) -> Settings:
