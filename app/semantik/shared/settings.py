@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         50 * 1024 * 1024, ge=1, description="Files larger than this are skipped with a reason."
     )
     default_search_mode: SearchMode = Field("hybrid", description="Search mode when not given.")
+    index_batch_chunks: int = Field(
+        256, ge=1, le=4096, description="Chunks webui sends to vecpipe per upsert request."
+    )
+    extraction_workers: int = Field(
+        2, ge=1, le=64, description="Threads webui's job runner uses to extract text from files."
+    )
 
     # --- auth ------------------------------------------------------------------------------
     access_token_minutes: int = Field(15, ge=1, description="Lifetime of an access token.")
