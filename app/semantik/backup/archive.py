@@ -17,6 +17,7 @@ import socket
 import tarfile
 import time
 import zlib
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,11 +105,14 @@ def create_backup(settings: Settings, to: Path | None = None) -> BackupResult:
         os.chmod(dest, 0o700)
         staging = dest / f".staging-{os.getpid()}"
         partial = dest / f".{name}.partial"
+        stack = ExitStack()
         try:
             shutil.rmtree(staging, ignore_errors=True)
             (staging / "database").mkdir(mode=0o700, parents=True)
             (staging / "vectors").mkdir(mode=0o700)
-            store = open_store(settings, vecpipe_up=vecpipe_running(settings))
+            store = stack.enter_context(
+                closing(open_store(settings, vecpipe_up=vecpipe_running(settings)))
+            )
             manifest = Manifest(
                 created=now.isoformat(),
                 host=socket.gethostname(),
@@ -140,6 +144,7 @@ def create_backup(settings: Settings, to: Path | None = None) -> BackupResult:
             partial.rename(final)
             _fsync(dest)
         finally:
+            stack.close()
             shutil.rmtree(staging, ignore_errors=True)
             partial.unlink(missing_ok=True)
         pruned = retention.prune(dest, settings.backup_keep_daily, settings.backup_keep_weekly)

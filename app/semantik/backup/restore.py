@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import time
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,10 +111,13 @@ def restore(
     with exclusive_lock(settings.backup_dir):
         data_dir.mkdir(parents=True, exist_ok=True)
         staging = data_dir / f".restore-{stamp}"
+        stack = ExitStack()
         try:
             # --- 1. verify: nothing outside the staging directory is touched ---------------
             manifest = open_archive(archive, settings, staging / "archive")
-            store = open_store(settings, vecpipe_up=vecpipe_running(settings))
+            store = stack.enter_context(
+                closing(open_store(settings, vecpipe_up=vecpipe_running(settings)))
+            )
             check_versions(
                 manifest.versions,
                 Versions(
@@ -124,15 +128,7 @@ def restore(
                 ),
             )
             check_database(staging / "archive" / DB_ENTRY)
-            shards = {
-                name: store.verify_staged(
-                    name,
-                    staging / "archive" / f"vectors/{name}{store.suffix}",
-                    staging / "shards",
-                    points,
-                )
-                for name, points in manifest.collections.items()
-            }
+            shards = store.stage(manifest.collections, staging / "archive", staging / "shards")
             services = Services(settings, service_mode, units)  # type: ignore[arg-type]
 
             # --- 2. replace: writers stopped, old data kept aside until healthy -------------
@@ -163,6 +159,7 @@ def restore(
         except OSError as exc:
             raise BackupError(f"restore failed: {exc}") from exc
         finally:
+            stack.close()
             shutil.rmtree(staging, ignore_errors=True)
             Path(str(staging) + ".tar.gz").unlink(missing_ok=True)
     return RestoreResult(manifest, time.monotonic() - started, services.mode, kept)

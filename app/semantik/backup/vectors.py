@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from semantik.backup.errors import ArchiveRefused, BackupError
-from semantik.backup.shardtar import extract_tar, tar_directory
+from semantik.backup.shardtar import extract_tar
 from semantik.shared.settings import Settings
 
 SNAPSHOT_HEADER_POINTS = "X-Points-Count"
@@ -40,6 +40,15 @@ def vecpipe_running(settings: Settings) -> bool:
         return False
 
 
+def _canonical_model(name: str) -> str:
+    try:  # the registry maps aliases to one name; it needs vecpipe's extras (numpy)
+        from semantik.shared.embedding.registry import lookup
+    except ImportError:
+        return name
+    spec = lookup(name)
+    return spec.name if spec else name
+
+
 def served_model(settings: Settings) -> str:
     """The model vecpipe serves when it answers, else the configured one."""
     try:
@@ -48,10 +57,10 @@ def served_model(settings: Settings) -> str:
             response.raise_for_status()
             for model in response.json()["models"]:
                 if model.get("loaded"):
-                    return model["name"]
+                    return _canonical_model(model["name"])
     except (httpx.HTTPError, KeyError, ValueError):
         pass
-    return settings.model_name
+    return _canonical_model(settings.model_name)
 
 
 def _edge_version() -> str:
@@ -62,15 +71,34 @@ def _edge_version() -> str:
 
 
 class EmbeddedStore:
+    """Collections of the embedded store: <vectors_dir>/<name>/ (collection.json + shard/)."""
+
     kind = "embedded"
     suffix = ".tar"
 
     def __init__(self, settings: Settings, *, use_vecpipe: bool) -> None:
         self.settings = settings
         self.use_vecpipe = use_vecpipe
+        self._direct = None
 
     def engine_version(self) -> str:
         return _edge_version()
+
+    def _open_direct(self):
+        """vecpipe is down: open the shards here (the same code vecpipe uses)."""
+        if self._direct is None:
+            from semantik.shared.vectorstore import StoreUnavailableError, open_edge_store
+
+            try:
+                self._direct = open_edge_store(str(self.settings.vectors_dir))
+            except StoreUnavailableError as exc:
+                raise BackupError(f"vecpipe does not answer and {exc}") from exc
+        return self._direct
+
+    def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
 
     def collections(self) -> list[str]:
         if self.use_vecpipe:
@@ -78,64 +106,55 @@ class EmbeddedStore:
                 response = client.get("/collections")
                 response.raise_for_status()
                 return sorted(c["name"] for c in response.json())
-        root = self.settings.vectors_dir
-        return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        if not self.settings.vectors_dir.is_dir():
+            return []
+        return sorted(c.name for c in self._open_direct().list_collections())
 
     def dump(self, name: str, dest: Path) -> int:
-        """Write the collection's shard tar to dest; return its point count at that moment."""
-        if self.use_vecpipe:
-            with (
-                vecpipe_client(self.settings) as client,
-                client.stream("POST", f"/admin/collections/{name}/snapshot") as response,
-            ):
-                if response.status_code != 200:
-                    response.read()
-                    raise BackupError(
-                        f"vecpipe refused the snapshot of {name}: "
-                        f"{response.status_code} {response.text[:200]}"
-                    )
-                with dest.open("wb") as fh:
-                    for block in response.iter_bytes(1024 * 1024):
-                        fh.write(block)
-                return int(response.headers[SNAPSHOT_HEADER_POINTS])
-        from qdrant_edge import CountRequest, EdgeShard
+        """Write the collection's tar to dest; return its point count at that moment."""
+        if not self.use_vecpipe:
+            return self._open_direct().snapshot(name, str(dest))
+        with (
+            vecpipe_client(self.settings) as client,
+            client.stream("POST", f"/admin/collections/{name}/snapshot") as response,
+        ):
+            if response.status_code != 200:
+                response.read()
+                raise BackupError(
+                    f"vecpipe refused the snapshot of {name}: "
+                    f"{response.status_code} {response.text[:200]}"
+                )
+            with dest.open("wb") as fh:
+                for block in response.iter_bytes(1024 * 1024):
+                    fh.write(block)
+            return int(response.headers[SNAPSHOT_HEADER_POINTS])
 
-        path = self.settings.vectors_dir / name
+    def stage(self, collections: dict[str, int], archive_root: Path, staging: Path) -> dict:
+        """Unpack every collection's tar into staging and prove each loads with its archived
+        point count (when the engine is installed here). Returns name -> staged directory."""
+        staged = {}
+        for name in collections:
+            staged[name] = staging / name
+            extract_tar(archive_root / f"vectors/{name}{self.suffix}", staged[name])
         try:
-            shard = EdgeShard.load(str(path))
-        except Exception as exc:  # qdrant-edge raises plain exceptions (e.g. the WAL lock)
-            raise BackupError(
-                f"cannot open shard {path} (is vecpipe running but unreachable?): {exc}"
-            ) from exc
-        try:
-            shard.flush()
-            points = shard.count(CountRequest(exact=True))
-            tar_directory(path, dest)
-        finally:
-            shard.close()
-        return points
-
-    def verify_staged(self, name: str, archived: Path, staging: Path, points: int) -> Path:
-        """Unpack a shard tar into staging and prove it loads with the archived point count."""
-        target = staging / name
-        extract_tar(archived, target)
-        try:
-            from qdrant_edge import CountRequest, EdgeShard
+            from semantik.shared.vectorstore.edge import EdgeStore
         except ImportError:  # a host without vecpipe's extras: the checksums must do
-            return target
+            return staged
         try:
-            shard = EdgeShard.load(str(target))
-        except Exception as exc:
-            raise ArchiveRefused(f"archived shard {name} does not load: {exc}") from exc
+            store = EdgeStore(staging)
+        except Exception as exc:  # qdrant-edge raises plain exceptions
+            raise ArchiveRefused(f"an archived shard does not load: {exc}") from exc
         try:
-            found = shard.count(CountRequest(exact=True))
+            found = {c.name: c.points_count for c in store.list_collections()}
         finally:
-            shard.close()
-        if found != points:
-            raise ArchiveRefused(
-                f"archived shard {name} holds {found} points, the manifest says {points}"
-            )
-        return target
+            store.close()
+        for name, points in collections.items():
+            if found.get(name) != points:
+                raise ArchiveRefused(
+                    f"archived collection {name} loads with {found.get(name)} points, "
+                    f"the manifest says {points}"
+                )
+        return staged
 
     def install(self, staged: dict[str, Path], aside: Path) -> None:
         """Replace the vectors directory by the staged shards; the old one goes to aside."""
@@ -191,8 +210,13 @@ class QdrantServerStore:
         # A snapshot is taken while writes continue; its own count is what gets restored.
         return points
 
-    def verify_staged(self, name: str, archived: Path, staging: Path, points: int) -> Path:
-        return archived  # the manifest's sha256 is the check; Qdrant verifies on recovery too
+    def close(self) -> None:
+        self.http.close()
+        self.client.close()
+
+    def stage(self, collections: dict[str, int], archive_root: Path, staging: Path) -> dict:
+        # The manifest's sha256 is the check here; Qdrant verifies the snapshot on recovery too.
+        return {name: archive_root / f"vectors/{name}{self.suffix}" for name in collections}
 
     def install(self, staged: dict[str, Path], aside: Path) -> None:
         for name, path in staged.items():
