@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     )
     qdrant_url: str = Field("", description="Qdrant server URL, e.g. http://127.0.0.1:6333.")
     qdrant_api_key: SecretStr | None = Field(None, description="Qdrant server API key.")
+    store_process: bool = Field(
+        True,
+        description=(
+            "Run the embedded store in a child process of vecpipe: qdrant-edge holds Python's "
+            "GIL during an index build (tens of seconds), which would otherwise freeze the API."
+        ),
+    )
+    bm25_language: str = Field(
+        "english", description="Stemmer and stopwords of the BM25 keyword vectors."
+    )
     optimize_after_points: int = Field(
         1000,
         ge=0,

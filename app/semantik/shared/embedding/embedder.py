@@ -1,0 +1,248 @@
+"""Loading the embedding model and turning texts into L2-normalised float32 vectors.
+
+Precision handling, measured on this project's CPUs (see bench/bench_vecpipe.py):
+- CPU bfloat16 runs the float32 weights under ``torch.autocast('cpu', bfloat16)``: ~2x faster where
+  the CPU has AVX-512 bf16/AMX, cosine to float32 ~0.9999.
+- CPU int8 is refused: torch's per-tensor dynamic int8 lost ~18% cosine on MiniLM, and even the
+  per-channel variant measured here gave cosine 0.976 to float32 while running *slower* than
+  float32 (49 vs 131 passages/s) - it buys nothing on these CPUs. bfloat16 is the fast CPU path.
+- CUDA runs float16 (or bfloat16) weights; CUDA int8 loads 8-bit weights through bitsandbytes
+  when that package is installed (not shipped, verified only on GPU hosts), else it is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from semantik.shared.embedding.registry import ModelSpec, lookup, require
+
+if TYPE_CHECKING:
+    from semantik.shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TextKind = Literal["query", "passage"]
+PRECISIONS = ("float32", "float16", "bfloat16", "int8")
+
+
+class PrecisionError(ValueError):
+    """The requested precision cannot run on the chosen device."""
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ValueError("SEMANTIK_DEVICE=cuda but torch sees no CUDA device")
+    return requested
+
+
+def cpu_supports_bf16() -> bool:
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(requested: str, device: str) -> str:
+    if requested == "auto":
+        if device == "cuda":
+            return "float16"
+        return "bfloat16" if cpu_supports_bf16() else "float32"
+    if requested not in PRECISIONS:
+        raise PrecisionError(f"unknown precision {requested!r}; choose one of {PRECISIONS}")
+    if device == "cpu" and requested == "float16":
+        raise PrecisionError(
+            "float16 is not offered on CPU (slow and lossy there); use bfloat16 or float32"
+        )
+    if device == "cpu" and requested == "int8":
+        raise PrecisionError(
+            "int8 is not offered on CPU: measured here it lost quality (cosine 0.976 per-channel, "
+            "0.82 per-tensor) and ran slower than float32; use bfloat16 (lossless, ~2x faster)"
+        )
+    if (
+        device == "cuda"
+        and requested == "int8"
+        and importlib.util.find_spec("bitsandbytes") is None
+    ):
+        raise PrecisionError(
+            "int8 on CUDA needs the bitsandbytes package; install it or use float16"
+        )
+    return requested
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    spec: ModelSpec
+    device: str
+    precision: str
+    source: str  # directory or hub name it was loaded from
+
+
+class Embedder:
+    """One loaded SentenceTransformer. ``encode`` is serialised by a lock: callers that want
+    throughput go through vecpipe's batching queue, which hands it whole batches."""
+
+    def __init__(self, model, info: LoadedModel, batch_size: int) -> None:
+        self._model = model
+        self.info = info
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls.load(
+            name=settings.model_name,
+            path=settings.model_path,
+            cache_dir=settings.resolved_model_cache_dir,
+            device=settings.device,
+            precision=settings.precision,
+            batch_size=settings.batch_size,
+        )
+
+    @classmethod
+    def load(
+        cls,
+        name: str,
+        path: Path | str | None = None,
+        cache_dir: Path | str | None = None,
+        device: str = "auto",
+        precision: str = "auto",
+        batch_size: int = 32,
+    ) -> Embedder:
+        spec = lookup(name)
+        if spec is None and path is None:
+            require(name)  # raises UnknownModelError with the list of known models
+        dev = resolve_device(device)
+        prec = resolve_precision(precision, dev)
+
+        from sentence_transformers import SentenceTransformer
+
+        if path is not None:
+            path = Path(path)
+            if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+                raise FileNotFoundError(f"model directory {path} holds no model (no config.json)")
+            # A local directory must never trigger a hub request (air-gapped hosts, tests).
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            model = SentenceTransformer(
+                str(path), device=dev, local_files_only=True, model_kwargs=_load_kwargs(dev, prec)
+            )
+            source = str(path)
+        else:
+            model = SentenceTransformer(
+                name,
+                device=dev,
+                cache_folder=str(cache_dir) if cache_dir else None,
+                model_kwargs=_load_kwargs(dev, prec),
+            )
+            source = name
+
+        loaded_dim = int(model.get_embedding_dimension())
+        if spec is None:
+            spec = ModelSpec(
+                name=name,
+                dimension=loaded_dim,
+                pooling=_pooling_of(model),
+                max_seq_length=int(model.max_seq_length),
+            )
+        elif spec.dimension != loaded_dim:
+            raise ValueError(
+                f"model at {source} has dimension {loaded_dim}, but the registry says {name} "
+                f"has {spec.dimension}: SEMANTIK_MODEL_NAME does not match SEMANTIK_MODEL_PATH"
+            )
+        model.max_seq_length = min(int(model.max_seq_length), spec.max_seq_length)
+        spec = replace(spec, max_seq_length=int(model.max_seq_length))
+        _apply_precision(model, dev, prec)
+        log.info("loaded model %s from %s on %s as %s", spec.name, source, dev, prec)
+        return cls(model, LoadedModel(spec, dev, prec, source), batch_size)
+
+    # -- use ----------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.info.spec.name
+
+    @property
+    def dimension(self) -> int:
+        return self.info.spec.dimension
+
+    def encode(self, texts: list[str], kind: TextKind = "passage") -> np.ndarray:
+        """Vectors as float32 rows of unit length, in the order of ``texts``."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prefix = self.info.spec.query_prefix if kind == "query" else self.info.spec.passage_prefix
+        if prefix:
+            texts = [prefix + t for t in texts]
+        with self._lock, self._autocast():
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=False,
+                show_progress_bar=False,
+            )
+        return l2_normalise(np.asarray(vectors, dtype=np.float32))
+
+    def tokenizer_json(self) -> str:
+        """The fast tokenizer as tokenizer.json text (webui chunks by model tokens with it)."""
+        tokenizer = self._model.tokenizer
+        backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(
+            tokenizer, "_tokenizer", None
+        )
+        if backend is None:
+            raise RuntimeError(f"model {self.name} has no fast tokenizer")
+        return backend.to_str()
+
+    def _autocast(self):
+        if self.info.device == "cpu" and self.info.precision == "bfloat16":
+            import torch
+
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    # An all-zero row (cannot happen with real text, but keep it finite) stays zero.
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _pooling_of(model) -> str:
+    for module in model:
+        mode = getattr(module, "pooling_mode", None)
+        if mode:
+            return str(mode)
+    return "unknown"
+
+
+def _load_kwargs(device: str, precision: str) -> dict:
+    if device == "cuda" and precision == "int8":
+        from transformers import BitsAndBytesConfig
+
+        return {"quantization_config": BitsAndBytesConfig(load_in_8bit=True)}
+    return {}
+
+
+def _apply_precision(model, device: str, precision: str) -> None:
+    import torch
+
+    # CPU bfloat16 keeps float32 weights and runs under autocast (see Embedder._autocast);
+    # CUDA int8 was quantised at load time (_load_kwargs).
+    if device == "cuda":
+        if precision == "float16":
+            model.half()
+        elif precision == "bfloat16":
+            model.to(torch.bfloat16)

@@ -1,0 +1,151 @@
+"""The one small interface vecpipe uses to reach vectors, whichever store holds them.
+
+Everything crossing it is plain Python (dataclasses, lists, dicts) so a store can live in another
+process (see process.py) and so the embedded and server stores take exactly the same inputs.
+Each point carries a dense vector ("dense") and a BM25 sparse vector ("bm25") plus the chunk
+payload; point ids are UUID strings derived from chunk ids (``point_id``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Literal
+
+DENSE = "dense"
+SPARSE = "bm25"
+# Payload fields with a keyword index: filters on them are ~100x faster than unindexed ones.
+INDEXED_FIELDS = ("document_id", "path")
+# RRF constant from the original paper; Qdrant's default too.
+RRF_K = 60
+# How many candidates each branch of a hybrid query hands to the fusion, per requested hit.
+PREFETCH_FACTOR = 4
+_POINT_NAMESPACE = uuid.UUID("6f1b6c3e-2a51-4c1e-9a7d-5e6b3f0c9d21")
+
+StoreMode = Literal["hybrid", "dense", "keyword"]
+
+
+def point_id(chunk_id: str) -> str:
+    """Qdrant accepts only integers and UUIDs as ids: map chunk ids deterministically."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, chunk_id))
+
+
+class StoreError(Exception):
+    """Base of the store's own errors (picklable: single message argument)."""
+
+
+class CollectionNotFoundError(StoreError):
+    pass
+
+
+class CollectionExistsError(StoreError):
+    pass
+
+
+class StoreUnavailableError(StoreError):
+    pass
+
+
+@dataclass
+class SparseVec:
+    indices: list[int]
+    values: list[float]
+
+
+@dataclass
+class StorePoint:
+    id: str
+    dense: list[float]
+    sparse: SparseVec
+    payload: dict
+
+
+@dataclass
+class PointFilter:
+    document_ids: list[str] | None = None
+    paths: list[str] | None = None
+    path_prefix: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.document_ids or self.paths or self.path_prefix)
+
+
+@dataclass
+class StoreQuery:
+    mode: StoreMode
+    k: int
+    dense: list[float] | None = None
+    sparse: SparseVec | None = None
+    filter: PointFilter | None = None
+    # Cosine similarity floor for dense and hybrid (applied to the dense branch: RRF scores are
+    # ranks, not similarities); BM25 score floor for keyword.
+    score_threshold: float | None = None
+
+
+@dataclass
+class StoreHit:
+    id: str
+    score: float
+    payload: dict
+
+
+@dataclass
+class CollectionMeta:
+    name: str
+    model: str
+    dimension: int
+
+
+@dataclass
+class CollectionState:
+    name: str
+    model: str
+    dimension: int
+    points_count: int
+    indexed: bool
+    extra: dict = field(default_factory=dict)
+
+
+class VectorStore(ABC):
+    """Collections of chunks with dense + BM25 vectors. Implementations: EdgeStore (embedded,
+    qdrant-edge), QdrantServerStore (qdrant-client), StoreProcess (any store in a child process)."""
+
+    kind: str = "abstract"
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise StoreUnavailableError when the store cannot serve requests."""
+
+    @abstractmethod
+    def create_collection(self, name: str, model: str, dimension: int) -> CollectionState:
+        """Create it; CollectionExistsError when the name is taken."""
+
+    @abstractmethod
+    def get_collection(self, name: str) -> CollectionState:
+        """CollectionNotFoundError when missing."""
+
+    @abstractmethod
+    def list_collections(self) -> list[CollectionState]: ...
+
+    @abstractmethod
+    def delete_collection(self, name: str) -> None:
+        """CollectionNotFoundError when missing."""
+
+    @abstractmethod
+    def upsert(self, name: str, points: list[StorePoint]) -> int:
+        """Insert or replace points; returns how many points are now pending indexing."""
+
+    @abstractmethod
+    def delete_documents(self, name: str, document_ids: list[str]) -> int:
+        """Delete every point of these documents; returns how many of them had points."""
+
+    @abstractmethod
+    def search(self, name: str, query: StoreQuery) -> list[StoreHit]: ...
+
+    @abstractmethod
+    def optimize(self, name: str) -> bool:
+        """Flush and build indexes; blocks. True when work was done."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files and connections."""

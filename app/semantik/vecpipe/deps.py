@@ -1,0 +1,57 @@
+"""Request dependencies: the services, API-key auth, and collection lookup."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+
+from semantik.shared.vectorstore import CollectionNotFoundError, CollectionState
+from semantik.vecpipe.services import Services
+
+
+def get_services(request: Request) -> Services:
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "vecpipe is starting")
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def require_api_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> None:
+    """When settings.internal_api_key is set, every non-health route needs X-API-Key."""
+    expected = request.app.state.settings.internal_api_key
+    if expected is None:
+        return
+    if x_api_key is None or not secrets.compare_digest(
+        x_api_key.encode(), expected.get_secret_value().encode()
+    ):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong X-API-Key header",
+            headers={"WWW-Authenticate": "X-API-Key"},
+        )
+
+
+async def get_collection(name: str, services: ServicesDep) -> CollectionState:
+    try:
+        return await asyncio.to_thread(services.store.get_collection, name)
+    except CollectionNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+
+
+CollectionDep = Annotated[CollectionState, Depends(get_collection)]
+
+
+def require_served_model(collection: CollectionState, services: Services) -> None:
+    """vecpipe can only embed with the model it serves: a collection built by another is refused."""
+    if not services.same_model(collection.model):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"collection {collection.name!r} was built with model {collection.model!r}, "
+            f"but this vecpipe serves {services.model_name!r}",
+        )

@@ -1,0 +1,1 @@
+"""vecpipe's routers, one per resource."""

@@ -1,0 +1,18 @@
+"""Raw embeddings (L2-normalised) through the shared batching queue."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from semantik.shared.schemas import EmbedRequest, EmbedResponse
+from semantik.vecpipe.deps import ServicesDep
+
+router = APIRouter(tags=["embed"])
+
+
+@router.post("/embed", response_model=EmbedResponse)
+async def embed(body: EmbedRequest, services: ServicesDep) -> EmbedResponse:
+    vectors = await services.batcher.embed(body.texts, body.kind)
+    return EmbedResponse(
+        model=services.model_name, dimension=services.embedder.dimension, vectors=vectors.tolist()
+    )

@@ -1,0 +1,75 @@
+"""Chunks in, embedded by vecpipe; documents out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi import APIRouter, HTTPException, status
+
+from semantik.shared.schemas import (
+    DeleteDocumentsRequest,
+    DeleteDocumentsResponse,
+    ErrorResponse,
+    UpsertRequest,
+    UpsertResponse,
+)
+from semantik.shared.vectorstore import CollectionNotFoundError, StorePoint, point_id
+from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
+
+router = APIRouter(prefix="/collections/{name}/points", tags=["points"])
+ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
+
+
+@router.post("", response_model=UpsertResponse, responses=ERRORS)
+async def upsert_points(
+    body: UpsertRequest, collection: CollectionDep, services: ServicesDep
+) -> UpsertResponse:
+    require_served_model(collection, services)
+    start = time.perf_counter()
+    vectors = await services.batcher.embed([c.text for c in body.chunks], "passage")
+    embedded = time.perf_counter()
+    points = [
+        StorePoint(
+            id=point_id(chunk.id),
+            dense=vector.tolist(),
+            sparse=services.bm25.document(chunk.text),
+            payload={
+                "chunk_id": chunk.id,
+                "document_id": chunk.document_id,
+                "path": chunk.path,
+                "chunk_index": chunk.chunk_index,
+                "text": chunk.text,
+                "start": chunk.start,
+                "end": chunk.end,
+            },
+        )
+        for chunk, vector in zip(body.chunks, vectors, strict=True)
+    ]
+    try:
+        pending = await asyncio.to_thread(services.store.upsert, collection.name, points)
+    except CollectionNotFoundError as exc:  # deleted while we were embedding
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    stored = time.perf_counter()
+    services.metrics.points_upserted.inc(len(points))
+    threshold = services.settings.optimize_after_points
+    if threshold and pending >= threshold:
+        services.index_builder.request(collection.name)
+    return UpsertResponse(
+        upserted=len(points),
+        embed_ms=round((embedded - start) * 1000, 3),
+        store_ms=round((stored - embedded) * 1000, 3),
+    )
+
+
+@router.post("/delete", response_model=DeleteDocumentsResponse, responses=ERRORS)
+async def delete_documents(
+    body: DeleteDocumentsRequest, collection: CollectionDep, services: ServicesDep
+) -> DeleteDocumentsResponse:
+    try:
+        deleted = await asyncio.to_thread(
+            services.store.delete_documents, collection.name, body.document_ids
+        )
+    except CollectionNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return DeleteDocumentsResponse(deleted_documents=deleted)
