@@ -1,0 +1,160 @@
+"""webui's SQLite database: one file (settings.database_path), WAL mode, numbered migrations.
+
+Connections are cheap; every request and the job runner open their own (sqlite3 objects are not
+shared across threads). ``schema_version`` holds the number of the last applied migration.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Append only: a released migration is never edited, the next number fixes it.
+MIGRATIONS: list[str] = [
+    # 1: users, sessions and refresh tokens, collections, jobs, per-file state
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        failed_since REAL,
+        created_at REAL NOT NULL,
+        last_login_at REAL
+    );
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        revoked_at REAL,
+        revoked_reason TEXT,
+        user_agent TEXT
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        rotated_at REAL
+    );
+    CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+    CREATE TABLE revoked_access_tokens (
+        jti TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL
+    );
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        chunk_tokens INTEGER NOT NULL,
+        chunk_overlap_tokens INTEGER NOT NULL,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at REAL NOT NULL,
+        last_indexed_at REAL
+    );
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        runner TEXT,
+        files_total INTEGER NOT NULL DEFAULT 0,
+        files_done INTEGER NOT NULL DEFAULT 0,
+        added INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        removed INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        unsupported INTEGER NOT NULL DEFAULT 0,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        current_path TEXT,
+        error TEXT,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL
+    );
+    CREATE INDEX jobs_status ON jobs(status);
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        document_id TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        sha256 TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        chunk_count INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL,
+        UNIQUE(collection_id, path)
+    );
+    """,
+]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT: takes the write lock up front so read-then-write is atomic."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return row[0] or 0
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations not yet applied; returns the resulting version."""
+    with transaction(conn):
+        current = schema_version(conn)
+        if current > len(MIGRATIONS):
+            raise RuntimeError(
+                f"database schema version {current} is newer than this Semantik "
+                f"({len(MIGRATIONS)}); upgrade Semantik or restore a matching backup"
+            )
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+    return len(MIGRATIONS)
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """Connect and bring the schema up to date (creating the parent directory if needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    migrate(conn)
+    return conn
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,102 @@
+"""FastAPI dependencies: settings, a database connection per request, the vecpipe client, the
+current user (Bearer access token) and the admin check."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from semantik.shared.settings import Settings
+from semantik.webui import accounts, security
+from semantik.webui.db import connect
+from semantik.webui.errors import Forbidden, Unauthorized
+from semantik.webui.indexer import JobRunner
+from semantik.webui.vecpipe_client import VecpipeClient
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/login")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[sqlite3.Connection]:
+    conn = connect(request.app.state.settings.database_path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def get_vecpipe(request: Request) -> VecpipeClient:
+    return request.app.state.vecpipe
+
+
+def get_runner(request: Request) -> JobRunner:
+    return request.app.state.runner
+
+
+def jwt_secret(settings: Settings) -> str:
+    assert settings.jwt_secret is not None  # create_app refuses to start without it
+    return settings.jwt_secret.get_secret_value()
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: accounts.User
+    claims: security.AccessClaims
+
+
+def _authenticate(token: str | None, settings: Settings, conn: sqlite3.Connection) -> Principal:
+    if not token:
+        raise Unauthorized("not authenticated: send 'Authorization: Bearer <access token>'")
+    try:
+        claims = security.decode_access_token(jwt_secret(settings), token)
+    except security.TokenError as exc:
+        raise Unauthorized(str(exc)) from exc
+    return Principal(accounts.authenticate_access(conn, claims), claims)
+
+
+Settings_ = Annotated[Settings, Depends(get_settings)]
+Db = Annotated[sqlite3.Connection, Depends(get_db)]
+Vecpipe = Annotated[VecpipeClient, Depends(get_vecpipe)]
+
+
+def current_principal(
+    settings: Settings_, conn: Db,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return _authenticate(credentials.credentials if credentials else None, settings, conn)
+
+
+def current_principal_or_query_token(
+    settings: Settings_, conn: Db,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    access_token: Annotated[
+        str | None,
+        Query(description="For EventSource, which cannot send headers: the access token."),
+    ] = None,
+) -> Principal:
+    token = credentials.credentials if credentials else access_token
+    return _authenticate(token, settings, conn)
+
+
+def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> accounts.User:
+    return principal.user
+
+
+def require_admin(user: Annotated[accounts.User, Depends(current_user)]) -> accounts.User:
+    if not user.is_admin:
+        raise Forbidden("administrator rights required")
+    return user
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentUser = Annotated[accounts.User, Depends(current_user)]
+AdminUser = Annotated[accounts.User, Depends(require_admin)]
+Runner = Annotated[JobRunner, Depends(get_runner)]

@@ -1,0 +1,1 @@
+"""webui's API routers, one per resource."""

@@ -1,0 +1,94 @@
+"""Login, token refresh (rotating), logout, the caller's sessions and password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from semantik.webui import accounts
+from semantik.webui.deps import CurrentPrincipal, CurrentUser, Db, Settings_, jwt_secret
+from semantik.webui.errors import Unauthorized
+from semantik.webui.schemas import (
+    LoginRequest,
+    LogoutRequest,
+    PasswordChange,
+    RefreshRequest,
+    SessionOut,
+    TokenPair,
+    UserOut,
+)
+from semantik.webui.security import hash_refresh_token, verify_password
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def _pair(issued: accounts.IssuedTokens) -> TokenPair:
+    return TokenPair(
+        access_token=issued.access_token, refresh_token=issued.refresh_token,
+        expires_in=issued.expires_in, session_id=issued.session_id,
+        user=UserOut.model_validate(issued.user, from_attributes=True),
+    )
+
+
+@router.post("/login", response_model=TokenPair)
+def login(body: LoginRequest, request: Request, settings: Settings_, conn: Db) -> TokenPair:
+    issued = accounts.login(
+        conn, body.username, body.password, jwt_secret=jwt_secret(settings),
+        access_minutes=settings.access_token_minutes, refresh_days=settings.refresh_token_days,
+        max_failures=settings.login_max_failures, user_agent=request.headers.get("user-agent"),
+    )
+    return _pair(issued)
+
+
+@router.post("/refresh", response_model=TokenPair)
+def refresh(body: RefreshRequest, settings: Settings_, conn: Db) -> TokenPair:
+    issued = accounts.refresh(
+        conn, body.refresh_token, jwt_secret=jwt_secret(settings),
+        access_minutes=settings.access_token_minutes,
+    )
+    return _pair(issued)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(principal: CurrentPrincipal, conn: Db, body: LogoutRequest | None = None) -> None:
+    """End this session: its refresh tokens and every access token issued in it stop working.
+    Other sessions of the same user (other browsers, devices) are untouched."""
+    if body and body.refresh_token:
+        row = conn.execute(
+            "SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
+            (hash_refresh_token(body.refresh_token),),
+        ).fetchone()
+        if row and row["session_id"] != principal.claims.session_id:
+            raise Unauthorized("refresh token belongs to another session")
+    accounts.revoke_session(conn, principal.claims.session_id, reason="logout")
+    accounts.revoke_access_token(conn, principal.claims.jti, principal.claims.expires_at)
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+@router.get("/sessions", response_model=list[SessionOut])
+def sessions(principal: CurrentPrincipal, conn: Db) -> list[SessionOut]:
+    return [
+        SessionOut(
+            id=row["id"], created_at=row["created_at"], expires_at=row["expires_at"],
+            user_agent=row["user_agent"], current=row["id"] == principal.claims.session_id,
+        )
+        for row in accounts.list_sessions(conn, principal.user.id)
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_session(session_id: str, principal: CurrentPrincipal, conn: Db) -> None:
+    """Revoke one of your own sessions (e.g. a lost device); the others keep working."""
+    accounts.revoke_session(conn, session_id, user_id=principal.user.id, reason="revoked by user")
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, user: CurrentUser, conn: Db) -> None:
+    """Change your password; every session, this one included, is signed out."""
+    row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
+    if not verify_password(row["password_hash"], body.current_password):
+        raise Unauthorized("current password is wrong")
+    accounts.set_password(conn, user.username, body.new_password)

@@ -1,0 +1,191 @@
+"""Request and response models of webui's API (/api/...)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from semantik.shared.schemas import NAME_PATTERN, SearchModeName
+
+USERNAME_FIELD = Field(min_length=1, max_length=64)
+PASSWORD_FIELD = Field(min_length=1, max_length=1024)
+
+
+class Message(BaseModel):
+    detail: str
+
+
+# --- auth ---------------------------------------------------------------------------------------
+class LoginRequest(BaseModel):
+    username: str = USERNAME_FIELD
+    password: str = PASSWORD_FIELD
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: str | None = Field(None, max_length=512)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    is_admin: bool
+    disabled: bool
+    created_at: float
+    last_login_at: float | None = None
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 scheme name)
+    expires_in: int = Field(description="Seconds the access token is valid.")
+    session_id: str
+    user: UserOut
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: float
+    expires_at: float
+    user_agent: str | None = None
+    current: bool = False
+
+
+class PasswordChange(BaseModel):
+    current_password: str = PASSWORD_FIELD
+    new_password: str = PASSWORD_FIELD
+
+
+# --- users (admin) ------------------------------------------------------------------------------
+class UserCreate(BaseModel):
+    username: str = USERNAME_FIELD
+    password: str = PASSWORD_FIELD
+    is_admin: bool = False
+
+
+class UserUpdate(BaseModel):
+    disabled: bool | None = None
+    is_admin: bool | None = None
+
+
+class PasswordReset(BaseModel):
+    password: str = PASSWORD_FIELD
+
+
+# --- collections, files, jobs -------------------------------------------------------------------
+class CollectionCreateIn(BaseModel):
+    name: str = Field(pattern=NAME_PATTERN)
+    source: str = Field(
+        min_length=1, max_length=4096,
+        description="Directory relative to the documents root (or absolute, inside it).",
+    )
+    description: str = Field("", max_length=2000)
+    model: str | None = Field(None, description="Default: the model vecpipe serves.")
+    index: bool = Field(True, description="Queue a first indexing job right away.")
+
+
+class CollectionOut(BaseModel):
+    name: str
+    description: str
+    source: str
+    model: str
+    dimension: int
+    chunk_tokens: int
+    chunk_overlap_tokens: int
+    created_at: float
+    last_indexed_at: float | None
+    files: int = 0
+    chunks: int = 0
+    errors: int = 0
+    active_job_id: int | None = None
+
+
+class FileOut(BaseModel):
+    path: str
+    size: int
+    mtime: float
+    sha256: str | None
+    status: str = Field(description="indexed | error | unsupported")
+    error: str | None
+    chunk_count: int
+    updated_at: float
+
+
+class JobOut(BaseModel):
+    id: int
+    collection: str
+    status: str = Field(
+        description="queued | running | succeeded | failed | cancelled | interrupted"
+    )
+    cancel_requested: bool
+    files_total: int
+    files_done: int
+    added: int
+    updated: int
+    skipped: int
+    removed: int
+    failed: int
+    unsupported: int
+    chunks: int
+    current_path: str | None
+    error: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+
+# --- search -------------------------------------------------------------------------------------
+class SearchIn(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    collections: list[str] = Field(
+        default_factory=list, max_length=50, description="Empty: every collection."
+    )
+    k: int = Field(10, ge=1, le=100)
+    mode: SearchModeName | None = None
+
+
+class SearchHitOut(BaseModel):
+    collection: str
+    path: str
+    document_id: str
+    chunk_index: int
+    score: float
+    start: int
+    end: int
+    snippet: str
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) character offsets in snippet of the query's words."
+    )
+
+
+class SearchOut(BaseModel):
+    query: str
+    model: str
+    hits: list[SearchHitOut]
+    took_ms: float
+
+
+# --- misc ---------------------------------------------------------------------------------------
+class SourcesOut(BaseModel):
+    path: str
+    directories: list[str]
+
+
+class HealthOut(BaseModel):
+    status: str
+    checks: dict[str, str] = {}
+
+
+class AboutOut(BaseModel):
+    version: str
+    python: str
+    model: str | None = None
+    dimension: int | None = None
+    device: str | None = None
+    precision: str | None = None
+    vecpipe: str = Field(description="ok | unreachable")
+    documents_root: str
+    components: dict[str, str] = {}

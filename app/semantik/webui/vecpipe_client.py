@@ -1,0 +1,111 @@
+"""webui's client for the vecpipe HTTP API (the contract lives in semantik.shared.schemas)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+
+from semantik.shared import schemas
+from semantik.shared.settings import Settings
+from semantik.webui.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
+
+
+class VecpipeClient:
+    def __init__(
+        self, base_url: str, api_key: str | None = None, *,
+        transport: httpx.AsyncBaseTransport | None = None, timeout: float = 120.0,
+    ) -> None:
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers=headers, transport=transport, timeout=timeout
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> VecpipeClient:
+        key = settings.internal_api_key.get_secret_value() if settings.internal_api_key else None
+        return cls(settings.vecpipe_url, key, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"vecpipe is unreachable: {exc!r}") from exc
+        if response.status_code < 400:
+            return response
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        detail = f"vecpipe: {detail}"
+        if response.status_code == 404:
+            raise NotFound(detail)
+        if response.status_code == 409:
+            raise Conflict(detail)
+        if response.status_code in (400, 422):
+            raise InvalidInput(detail)
+        raise UpstreamUnavailable(f"{detail} (HTTP {response.status_code})")
+
+    async def readyz(self) -> bool:
+        try:
+            response = await self._http.get("/readyz", timeout=5.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def models(self) -> schemas.ModelsResponse:
+        return schemas.ModelsResponse.model_validate((await self._request("GET", "/models")).json())
+
+    async def served_model(self) -> schemas.ModelInfo:
+        models = (await self.models()).models
+        for model in models:
+            if model.loaded:
+                return model
+        raise UpstreamUnavailable("vecpipe serves no model yet (still loading?)")
+
+    async def tokenizer_json(self) -> str:
+        return (await self._request("GET", "/tokenizer")).text
+
+    async def ensure_collection(self, name: str, model: str) -> schemas.CollectionInfo:
+        body = schemas.CollectionCreate(name=name, model=model).model_dump()
+        response = await self._request("POST", "/collections", json=body)
+        return schemas.CollectionInfo.model_validate(response.json())
+
+    async def get_collection(self, name: str) -> schemas.CollectionInfo:
+        response = await self._request("GET", f"/collections/{name}")
+        return schemas.CollectionInfo.model_validate(response.json())
+
+    async def delete_collection(self, name: str) -> None:
+        with contextlib.suppress(NotFound):  # already gone is what we wanted
+            await self._request("DELETE", f"/collections/{name}")
+
+    async def upsert(self, name: str, chunks: list[schemas.ChunkIn]) -> schemas.UpsertResponse:
+        body = schemas.UpsertRequest(chunks=chunks).model_dump()
+        response = await self._request("POST", f"/collections/{name}/points", json=body)
+        return schemas.UpsertResponse.model_validate(response.json())
+
+    async def delete_documents(self, name: str, document_ids: list[str]) -> int:
+        total = 0
+        for i in range(0, len(document_ids), 10000):
+            body = schemas.DeleteDocumentsRequest(document_ids=document_ids[i : i + 10000])
+            response = await self._request(
+                "POST", f"/collections/{name}/points/delete", json=body.model_dump()
+            )
+            total += schemas.DeleteDocumentsResponse.model_validate(
+                response.json()
+            ).deleted_documents
+        return total
+
+    async def optimize(self, name: str) -> None:
+        await self._request("POST", f"/collections/{name}/optimize")
+
+    async def search(self, name: str, request: schemas.SearchRequest) -> schemas.SearchResponse:
+        response = await self._request(
+            "POST", f"/collections/{name}/search", json=request.model_dump(exclude_none=True)
+        )
+        return schemas.SearchResponse.model_validate(response.json())
