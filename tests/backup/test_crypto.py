@@ -4,7 +4,6 @@ import io
 import os
 
 import pytest
-
 from semantik.backup import crypto
 from semantik.backup.errors import ArchiveRefused, BackupError
 

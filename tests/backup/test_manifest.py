@@ -1,7 +1,6 @@
 """Manifest verification: checksums, completeness and version checks refuse bad archives."""
 
 import pytest
-
 from semantik.backup.errors import ArchiveRefused
 from semantik.backup.manifest import (
     MANIFEST_NAME,

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from semantik.backup.retention import archive_name, archive_time, list_archives, prune, select_keep
 
 

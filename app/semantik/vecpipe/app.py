@@ -22,7 +22,7 @@ from semantik.shared.vectorstore.bm25 import Bm25Encoder
 from semantik.vecpipe.batching import EmbedBatcher
 from semantik.vecpipe.deps import require_api_key
 from semantik.vecpipe.optimizer import IndexBuilder
-from semantik.vecpipe.routers import collections, embed, health, models, points, search
+from semantik.vecpipe.routers import backup, collections, embed, health, models, points, search
 from semantik.vecpipe.services import Services
 
 log = logging.getLogger("semantik.vecpipe")
@@ -108,6 +108,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
-    for module in (models, embed, collections, points, search):
+    for module in (models, embed, collections, points, search, backup):
         app.include_router(module.router, dependencies=protected)
     return app
