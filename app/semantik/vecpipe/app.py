@@ -47,9 +47,11 @@ async def lifespan(app: FastAPI):
     settings: Settings = app.state.settings
     metrics: VecpipeMetrics = app.state.metrics
     check_process_model(settings)
-    embedder = await asyncio.to_thread(Embedder.from_settings, settings)
-    # The first forward pass allocates and tunes kernels (~1 s on CPU): not on a user's request.
-    await asyncio.to_thread(embedder.encode, ["warm up"], "query")
+    embedder = app.state.embedder
+    if embedder is None:
+        embedder = await asyncio.to_thread(Embedder.from_settings, settings)
+        # The first forward pass allocates and tunes kernels (~1 s on CPU): not on a request.
+        await asyncio.to_thread(embedder.encode, ["warm up"], "query")
     metrics.model_loaded.set(1)
     store = await asyncio.to_thread(make_store, settings)
     batcher = EmbedBatcher(embedder, settings.batch_size, settings.batch_wait_ms, metrics)
@@ -83,7 +85,9 @@ async def lifespan(app: FastAPI):
         log.info("vecpipe stopped")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """``embedder``: an already loaded model to serve (tests share one across apps); by default
+    the lifespan loads the one the settings name."""
     settings = settings or get_settings()
     setup_logging(settings)
     app = FastAPI(
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.embedder = embedder
     app.state.metrics = VecpipeMetrics()
     app.state.services = None
     app.middleware("http")(app.state.metrics.middleware())

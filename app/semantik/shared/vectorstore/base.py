@@ -147,5 +147,10 @@ class VectorStore(ABC):
     def optimize(self, name: str) -> bool:
         """Flush and build indexes; blocks. True when work was done."""
 
+    def snapshot(self, name: str, dest: str) -> int:
+        """Write a consistent tar of the collection to ``dest``; return its point count.
+        Embedded stores only: a Qdrant server has its own snapshot API."""
+        raise NotImplementedError(f"{self.kind} store has no file snapshots")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections."""

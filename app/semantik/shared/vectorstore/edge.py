@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tarfile
 import threading
 from pathlib import Path
 
@@ -258,6 +259,29 @@ class EdgeStore(VectorStore):
             shard.pending = 0
         log.info("optimized collection %s (changed=%s)", name, changed)
         return changed
+
+    def snapshot(self, name: str, dest: str) -> int:
+        """Tar ``<root>/<name>/`` (collection.json + shard/) to ``dest``, members relative to it.
+
+        qdrant-edge 0.9.0 has no create-snapshot call, and a shard's files are only guaranteed
+        consistent when it is closed: close, copy, reopen - writes to it wait on its lock."""
+        from qdrant_edge import EdgeShard
+
+        with self._lock:
+            shard = self._get(name)
+            with shard.lock:
+                directory = self.root / name
+                shard.shard.flush()
+                points = int(shard.shard.info().points_count)
+                shard.shard.close()
+                try:
+                    with tarfile.open(dest, "w") as tar:
+                        for path in sorted(directory.rglob("*")):
+                            arcname = path.relative_to(directory).as_posix()
+                            tar.add(path, arcname=arcname, recursive=False)
+                finally:
+                    shard.shard = EdgeShard.load(str(directory / SHARD_DIR))
+                return points
 
     def flush(self, name: str) -> None:
         shard = self._get(name)

