@@ -1,0 +1,58 @@
+# Semantik developer and CI entry points. `make help` lists them.
+# Other parts append their own targets below the "More targets" line.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+PIP_EXTRAS ?= vecpipe,demo-model,dev
+TIMED := $(CURDIR)/.ci/timed
+# molecule, ansible-lint and testinfra call ansible-* by name: the venv comes first.
+export PATH := $(BIN):$(PATH)
+
+# Molecule scenarios (molecule/<name>/) that `make test` runs.
+# Add yours on its own line: MOLECULE_SCENARIOS += name
+MOLECULE_SCENARIOS := common
+
+.PHONY: help venv images lint pytest molecule molecule-all test clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{ printf "  %-22s %s\n", $$1, $$2 }'
+
+venv: $(VENV)/.installed ## Create the venv with the app, the model and the dev tools
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e '.[$(PIP_EXTRAS)]'
+	touch $@
+
+images: ## Build the molecule test-host images (only when their recipe changed)
+	molecule/resources/build-testhost-images.sh
+
+lint: venv ## yamllint, ansible-lint (production profile) and ruff
+	$(TIMED) yamllint $(BIN)/yamllint -s .
+	$(TIMED) ansible-lint $(BIN)/ansible-lint
+	$(TIMED) ruff $(BIN)/ruff check .
+
+pytest: venv ## The Python test suite (tests/, without tests/molecule)
+	$(TIMED) pytest $(BIN)/pytest -q
+
+molecule: venv images ## One scenario in full: make molecule SCENARIO=name
+	@test -n "$(SCENARIO)" || { echo "usage: make molecule SCENARIO=<name>; scenarios: $(MOLECULE_SCENARIOS)" >&2; exit 2; }
+	$(TIMED) molecule:$(SCENARIO) $(BIN)/molecule test -s $(SCENARIO)
+
+# One target per scenario, so `make -k` reports every failing one and
+# `make -j N -O` may run several at once.
+molecule-all: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every scenario in MOLECULE_SCENARIOS
+molecule-%: venv images
+	$(TIMED) molecule:$* $(BIN)/molecule test -s $*
+
+test: lint pytest molecule-all ## Everything CI runs: lint, pytest, every molecule scenario
+
+clean: ## Destroy molecule test hosts and remove caches
+	-for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule destroy -s $$s; done
+	rm -rf .pytest_cache .ruff_cache .cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# ---- More targets (run, demo, bench, docker-*): append below ----
