@@ -1,4 +1,5 @@
 import react from "@vitejs/plugin-react";
+import pkg from "./package.json" with { type: "json" };
 import { defineConfig } from "vitest/config";
 
 // The build lands inside the Python package so that a plain `pip install` serves the UI.
@@ -7,6 +8,7 @@ const outDir = "../semantik/webui/static";
 
 export default defineConfig({
   plugins: [react()],
+  define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   // Relative asset URLs: the app works at / and behind a proxy under a sub-path alike.
   base: "./",
   build: {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { highlight, queryTerms } from "./highlight";
+import { highlight } from "./highlight";
 
 describe("highlight", () => {
-  it("marks each query word, case-insensitively", () => {
-    expect(highlight("The Quick brown fox", "quick FOX")).toEqual([
+  it("splits the snippet at the given offsets", () => {
+    expect(highlight("The Quick brown fox", [[4, 9], [16, 19]])).toEqual([
       { text: "The ", match: false },
       { text: "Quick", match: true },
       { text: " brown ", match: false },
@@ -11,29 +11,25 @@ describe("highlight", () => {
     ]);
   });
 
-  it("prefers the longest word when one contains another", () => {
-    const marked = highlight("indexing the index", "index indexing")
-      .filter((s) => s.match)
-      .map((s) => s.text);
-    expect(marked).toEqual(["indexing", "index"]);
-  });
-
-  it("treats regex characters in the query as text", () => {
-    expect(highlight("a (b) c+ d", "(b) c+").filter((s) => s.match).map((s) => s.text)).toEqual([]);
-    expect(highlight("price $10.50 now", "10.50").filter((s) => s.match).map((s) => s.text)).toEqual([
-      "10",
-      "50",
+  it("sorts, merges overlaps and clamps ranges outside the text", () => {
+    expect(highlight("abcdefgh", [[6, 99], [1, 3], [2, 4], [-5, 0]])).toEqual([
+      { text: "a", match: false },
+      { text: "bc", match: true },
+      { text: "d", match: true },
+      { text: "ef", match: false },
+      { text: "gh", match: true },
     ]);
   });
 
-  it("returns markup-looking text as plain text", () => {
-    const segments = highlight("<img src=x onerror=alert(1)> secret", "secret");
-    expect(segments[0]).toEqual({ text: "<img src=x onerror=alert(1)> ", match: false });
+  it("keeps markup-looking text as plain text", () => {
+    expect(highlight("<img src=x onerror=alert(1)> secret", [[29, 35]])).toEqual([
+      { text: "<img src=x onerror=alert(1)> ", match: false },
+      { text: "secret", match: true },
+    ]);
   });
 
-  it("ignores one-letter words and keeps non-latin words", () => {
-    expect(queryTerms("a résumé über ü")).toEqual(["résumé", "über"]);
-    expect(highlight("nothing", "")).toEqual([{ text: "nothing", match: false }]);
-    expect(highlight("", "x")).toEqual([]);
+  it("handles no ranges and empty text", () => {
+    expect(highlight("nothing", [])).toEqual([{ text: "nothing", match: false }]);
+    expect(highlight("", [[0, 3]])).toEqual([]);
   });
 });

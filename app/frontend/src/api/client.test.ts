@@ -31,7 +31,8 @@ describe("ApiClient", () => {
   it("refreshes once for concurrent 401s, retries, and stores the rotated tokens", async () => {
     const store = memoryStore({ access_token: "old", refresh_token: "R1" });
     let refreshes = 0;
-    const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
+    const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input);
       if (url.endsWith("/auth/refresh")) {
         refreshes += 1;
         expect(JSON.parse(String(init?.body))).toEqual({ refresh_token: "R1" });
@@ -50,8 +51,8 @@ describe("ApiClient", () => {
 
   it("ends the session when the refresh is refused", async () => {
     const store = memoryStore({ access_token: "old", refresh_token: "R1" });
-    const fetchMock = vi.fn(async (url: string) =>
-      url.endsWith("/auth/refresh") ? json(401, { detail: "revoked" }) : json(401, { detail: "expired" }),
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) =>
+      String(input).endsWith("/auth/refresh") ? json(401, { detail: "revoked" }) : json(401, { detail: "expired" }),
     );
     const client = new ApiClient("/api", store, fetchMock);
     const ended = vi.fn();

@@ -5,26 +5,32 @@ import type {
   About,
   Collection,
   CollectionCreate,
+  FileState,
   Job,
   SearchRequest,
   SearchResponse,
-  SourceFolder,
+  Sources,
   TokenPair,
   User,
   UserCreate,
+  UserUpdate,
 } from "./types";
 
 export function makeApi(client: ApiClient) {
+  const c = (name: string) => `/collections/${encodeURIComponent(name)}`;
+  const u = (name: string) => `/users/${encodeURIComponent(name)}`;
   return {
     client,
 
-    async login(username: string, password: string): Promise<void> {
+    /** Signs in; the token response carries the user, so no second call is needed. */
+    async login(username: string, password: string): Promise<User> {
       const tokens = await client.request<TokenPair>("/auth/login", {
         method: "POST",
         body: { username, password },
         anonymous: true,
       });
-      client.setTokens(tokens);
+      client.setTokens({ access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+      return tokens.user ?? client.request<User>("/auth/me");
     },
 
     async logout(): Promise<void> {
@@ -42,24 +48,28 @@ export function makeApi(client: ApiClient) {
 
     listUsers: () => client.request<User[]>("/users"),
     createUser: (body: UserCreate) => client.request<User>("/users", { method: "POST", body }),
-    updateUser: (id: number, body: Partial<UserCreate> & { is_active?: boolean }) =>
-      client.request<User>(`/users/${id}`, { method: "PATCH", body }),
-    deleteUser: (id: number) => client.request<void>(`/users/${id}`, { method: "DELETE" }),
+    updateUser: (username: string, body: UserUpdate) =>
+      client.request<User>(u(username), { method: "PATCH", body }),
+    resetPassword: (username: string, password: string) =>
+      client.request<void>(`${u(username)}/password`, { method: "POST", body: { password } }),
 
-    listSources: () => client.request<SourceFolder[]>("/sources"),
+    listSources: (path = "") =>
+      client.request<Sources>(`/sources?${new URLSearchParams({ path }).toString()}`),
 
     listCollections: () => client.request<Collection[]>("/collections"),
     createCollection: (body: CollectionCreate) =>
       client.request<Collection>("/collections", { method: "POST", body }),
-    deleteCollection: (id: number) =>
-      client.request<void>(`/collections/${id}`, { method: "DELETE" }),
-    indexCollection: (id: number) =>
-      client.request<Job>(`/collections/${id}/index`, { method: "POST" }),
+    deleteCollection: (name: string) => client.request<void>(c(name), { method: "DELETE" }),
+    indexCollection: (name: string) => client.request<Job>(`${c(name)}/index`, { method: "POST" }),
+    listFiles: (name: string, status?: FileState["status"]) =>
+      client.request<FileState[]>(
+        `${c(name)}/files${status ? `?${new URLSearchParams({ status }).toString()}` : ""}`,
+      ),
 
     getJob: (id: number) => client.request<Job>(`/jobs/${id}`),
     cancelJob: (id: number) => client.request<Job>(`/jobs/${id}/cancel`, { method: "POST" }),
 
-    /** Follows a job's SSE stream; resolves when the stream ends. */
+    /** Follows a job's SSE stream ("progress" events, then "end"); resolves when it ends. */
     async followJob(id: number, onJob: (job: Job) => void, signal: AbortSignal): Promise<void> {
       const response = await client.raw(`/jobs/${id}/events`, {
         headers: { Accept: "text/event-stream" },
@@ -67,19 +77,17 @@ export function makeApi(client: ApiClient) {
       });
       if (!response.ok) await readJson(response);
       await readEventStream(response, (event) => {
-        if (event.event === "message" || event.event === "job" || event.event === "progress") {
-          onJob(JSON.parse(event.data) as Job);
-        }
+        if (event.event === "progress") onJob(JSON.parse(event.data) as Job);
       });
     },
 
     search: (body: SearchRequest) =>
       client.request<SearchResponse>("/search", { method: "POST", body }),
 
-    /** Fetches a document with the bearer token and returns it as a Blob with its file name. */
-    async document(collectionId: number, documentId: number | string) {
+    /** Fetches a document with the bearer token; returns it as a Blob with its file name. */
+    async document(collection: string, path: string) {
       const response = await client.raw(
-        `/collections/${collectionId}/documents/${encodeURIComponent(String(documentId))}`,
+        `${c(collection)}/document?${new URLSearchParams({ path }).toString()}`,
       );
       if (!response.ok) await readJson(response);
       const blob = await response.blob();

@@ -1,18 +1,21 @@
-// The shapes of webui's API (mirrors app/semantik/webui/schemas.py).
+// The shapes of webui's API: mirrors app/semantik/webui/schemas.py (times are Unix seconds).
+
+export interface User {
+  id: number;
+  username: string;
+  is_admin: boolean;
+  disabled: boolean;
+  created_at: number;
+  last_login_at?: number | null;
+}
 
 export interface TokenPair {
   access_token: string;
   refresh_token: string;
   token_type?: string;
   expires_in?: number;
-}
-
-export interface User {
-  id: number;
-  username: string;
-  is_admin: boolean;
-  is_active?: boolean;
-  created_at?: string;
+  session_id?: string;
+  user?: User;
 }
 
 export interface UserCreate {
@@ -21,77 +24,114 @@ export interface UserCreate {
   is_admin: boolean;
 }
 
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
-
-export interface FileError {
-  path: string;
-  error: string;
+export interface UserUpdate {
+  disabled?: boolean;
+  is_admin?: boolean;
 }
+
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 
 export interface Job {
   id: number;
-  collection_id: number;
+  collection: string;
   status: JobStatus;
-  total_files: number;
-  processed_files: number;
-  indexed_files: number;
-  skipped_files: number;
-  failed_files: number;
-  deleted_files: number;
+  cancel_requested: boolean;
+  files_total: number;
+  files_done: number;
+  added: number;
+  updated: number;
+  skipped: number;
+  removed: number;
+  failed: number;
+  unsupported: number;
   chunks: number;
-  errors: FileError[];
-  message?: string | null;
-  created_at?: string;
-  started_at?: string | null;
-  finished_at?: string | null;
+  current_path: string | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface FileState {
+  path: string;
+  size: number;
+  mtime: number;
+  sha256: string | null;
+  status: "indexed" | "error" | "unsupported";
+  error: string | null;
+  chunk_count: number;
+  updated_at: number;
 }
 
 export interface Collection {
-  id: number;
   name: string;
-  source_path: string;
+  description: string;
+  source: string;
   model: string;
-  status: string;
-  document_count: number;
-  chunk_count: number;
-  created_at?: string;
-  last_job?: Job | null;
+  dimension: number;
+  chunk_tokens: number;
+  chunk_overlap_tokens: number;
+  created_at: number;
+  last_indexed_at: number | null;
+  files: number;
+  chunks: number;
+  errors: number;
+  active_job_id: number | null;
 }
 
 export interface CollectionCreate {
   name: string;
-  source_path: string;
+  source: string;
+  description?: string;
+  index?: boolean;
 }
 
 export interface SearchRequest {
   query: string;
-  collection_ids?: number[];
-  limit?: number;
+  collections?: string[];
+  k?: number;
 }
 
 export interface SearchHit {
-  collection_id: number;
-  collection_name?: string;
-  document_id: number | string;
+  collection: string;
   path: string;
+  document_id: string;
+  chunk_index: number;
   score: number;
+  start: number;
+  end: number;
   snippet: string;
-  chunk_index?: number;
+  /** [start, end) offsets in snippet of the query's words. */
+  highlights: [number, number][];
 }
 
 export interface SearchResponse {
   query: string;
-  results: SearchHit[];
-  took_ms?: number;
+  model: string;
+  hits: SearchHit[];
+  took_ms: number;
 }
 
-export interface SourceFolder {
+export interface Sources {
   path: string;
-  files?: number;
+  directories: string[];
 }
 
 export interface About {
-  [key: string]: unknown;
+  version: string;
+  python: string;
+  model?: string | null;
+  dimension?: number | null;
+  device?: string | null;
+  precision?: string | null;
+  vecpipe: string;
+  documents_root: string;
+  components?: Record<string, string>;
 }
 
-export const FINISHED: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "cancelled"]);
+export const FINISHED: ReadonlySet<string> = new Set([
+  "succeeded",
+  "failed",
+  "cancelled",
+  "interrupted",
+]);

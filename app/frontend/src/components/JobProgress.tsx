@@ -1,5 +1,5 @@
-// A job's progress: bar, counts and per-file errors.
-import type { Job } from "../api/types";
+// A job's progress: bar, counts, the file in hand, and the files that failed.
+import type { FileState, Job } from "../api/types";
 import { percent, plural } from "../format";
 
 const STATUS_TEXT: Record<string, string> = {
@@ -8,37 +8,46 @@ const STATUS_TEXT: Record<string, string> = {
   succeeded: "Finished",
   failed: "Failed",
   cancelled: "Cancelled",
+  interrupted: "Interrupted (the server restarted)",
 };
 
 export function statusText(status: string): string {
   return STATUS_TEXT[status] ?? status;
 }
 
-export function JobProgress({ job }: { job: Job }) {
-  const done = job.processed_files;
-  const total = job.total_files;
-  const pct = percent(done, total);
+export function JobProgress({ job, failedFiles }: { job: Job; failedFiles: FileState[] }) {
+  const done = job.files_done;
+  const total = job.files_total;
+  const pct = job.status === "succeeded" ? 100 : percent(done, total);
   const counts: [string, number][] = [
     ["Files found", total],
     ["Processed", done],
-    ["Indexed", job.indexed_files],
-    ["Unchanged", job.skipped_files],
-    ["Removed", job.deleted_files],
-    ["Failed", job.failed_files],
+    ["Added", job.added],
+    ["Updated", job.updated],
+    ["Unchanged", job.skipped],
+    ["Removed", job.removed],
+    ["Unsupported", job.unsupported],
+    ["Failed", job.failed],
     ["Chunks", job.chunks],
   ];
   return (
     <section className="job-progress" aria-label="Progress">
       <p className={`status status-${job.status}`} role="status" aria-live="polite">
         {statusText(job.status)}
+        {job.status === "running" && job.cancel_requested ? " — cancelling…" : ""}
         {job.status === "running" && total > 0 ? ` — ${pct}%` : ""}
-        {job.message ? `: ${job.message}` : ""}
       </p>
-      <progress
-        max={total || 1}
-        value={job.status === "succeeded" ? total || 1 : done}
-        aria-label={`${done} of ${total} files processed`}
-      />
+      {job.error && <p className="message error">{job.error}</p>}
+      <progress max={100} value={pct} aria-label={`${done} of ${total} files processed`} />
+      <p className="muted current-file" aria-hidden={job.status !== "running"}>
+        {job.status === "running" && job.current_path ? (
+          <>
+            Reading <code>{job.current_path}</code>
+          </>
+        ) : (
+          " "
+        )}
+      </p>
       <dl className="counts">
         {counts.map(([label, value]) => (
           <div key={label} className={label === "Failed" && value > 0 ? "bad" : undefined}>
@@ -47,14 +56,14 @@ export function JobProgress({ job }: { job: Job }) {
           </div>
         ))}
       </dl>
-      {job.errors?.length > 0 && (
-        <section className="file-errors">
-          <h2>{plural(job.errors.length, "file")} could not be indexed</h2>
+      {failedFiles.length > 0 && (
+        <section className="file-errors" aria-labelledby="file-errors-title">
+          <h2 id="file-errors-title">{plural(failedFiles.length, "file")} could not be indexed</h2>
           <ul>
-            {job.errors.map((e) => (
-              <li key={e.path}>
-                <code>{e.path}</code>
-                <span>{e.error}</span>
+            {failedFiles.map((f) => (
+              <li key={f.path}>
+                <code>{f.path}</code>
+                <span>{f.error ?? "unknown error"}</span>
               </li>
             ))}
           </ul>

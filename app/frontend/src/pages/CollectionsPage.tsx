@@ -1,10 +1,11 @@
 // Collections: create one from a folder under the documents root, see status, re-index, delete.
+// Creating, indexing and deleting are for administrators; everyone sees the list.
 import { type FormEvent, useState } from "react";
 import type { Collection } from "../api/types";
-import { FINISHED } from "../api/types";
 import { ErrorMessage, Notice } from "../components/Alert";
-import { statusText } from "../components/JobProgress";
+import { FolderPicker } from "../components/FolderPicker";
 import { PageHeading } from "../components/PageHeading";
+import { formatDate } from "../format";
 import { useInterval, useLoad } from "../hooks";
 import { navigate } from "../router";
 import { useSession } from "../session";
@@ -13,23 +14,29 @@ const NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}";
 
 function CreateCollection({ onCreated }: { onCreated: () => void }) {
   const { api } = useSession();
-  const sources = useLoad(() => api.listSources(), [api]);
   const [name, setName] = useState("");
-  const [source, setSource] = useState("");
+  const [description, setDescription] = useState("");
+  const [source, setSource] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (source === null) {
+      setError("Choose the folder to index.");
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
-      const collection = await api.createCollection({ name: name.trim(), source_path: source });
-      const job = collection.last_job && !FINISHED.has(collection.last_job.status)
-        ? collection.last_job
-        : await api.indexCollection(collection.id);
+      const created = await api.createCollection({
+        name: name.trim(),
+        source,
+        description: description.trim(),
+        index: true,
+      });
       onCreated();
-      navigate(`/jobs/${job.id}`);
+      if (created.active_job_id !== null) navigate(`/jobs/${created.active_job_id}`);
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -47,6 +54,8 @@ function CreateCollection({ onCreated }: { onCreated: () => void }) {
             id="collection-name"
             required
             pattern={NAME_PATTERN}
+            autoCapitalize="none"
+            spellCheck={false}
             title="Letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64)"
             aria-describedby="collection-name-help"
             value={name}
@@ -57,30 +66,16 @@ function CreateCollection({ onCreated }: { onCreated: () => void }) {
           </small>
         </div>
         <div className="field">
-          <label htmlFor="collection-source">Folder</label>
-          <select
-            id="collection-source"
-            required
-            value={source}
-            onChange={(e) => setSource(e.target.value)}
-            aria-describedby="collection-source-help"
-          >
-            <option value="">
-              {sources.loading ? "Loading folders…" : "Choose a folder"}
-            </option>
-            {(sources.data ?? []).map((s) => (
-              <option key={s.path} value={s.path}>
-                {s.path || "/"}
-                {s.files !== undefined ? ` (${s.files} files)` : ""}
-              </option>
-            ))}
-          </select>
-          <small id="collection-source-help" className="muted">
-            Folders inside the documents root.
-          </small>
+          <label htmlFor="collection-description">Description (optional)</label>
+          <input
+            id="collection-description"
+            maxLength={2000}
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+          />
         </div>
       </div>
-      <ErrorMessage>{sources.error && `Folders could not be listed: ${sources.error}`}</ErrorMessage>
+      <FolderPicker value={source} onChange={setSource} />
       <ErrorMessage>{error}</ErrorMessage>
       <button type="submit" disabled={busy}>
         {busy ? "Creating…" : "Create and index"}
@@ -89,131 +84,158 @@ function CreateCollection({ onCreated }: { onCreated: () => void }) {
   );
 }
 
-function CollectionRow({ collection, onChanged }: { collection: Collection; onChanged: () => void }) {
-  const { api } = useSession();
+function CollectionItem({ collection, onChanged }: { collection: Collection; onChanged: () => void }) {
+  const { api, user } = useSession();
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const job = collection.last_job;
-  const active = job && !FINISHED.has(job.status);
+  const active = collection.active_job_id !== null;
+  const headingId = `collection-${collection.name}`;
 
-  async function reindex() {
+  async function run(action: () => Promise<void>) {
     setBusy(true);
     setError(null);
     try {
-      const started = await api.indexCollection(collection.id);
-      navigate(`/jobs/${started.id}`);
+      await action();
     } catch (err) {
       setError((err as Error).message);
-      setBusy(false);
-    }
-  }
-
-  async function remove() {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.deleteCollection(collection.id);
-      onChanged();
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
       setConfirming(false);
+    } finally {
+      setBusy(false);
     }
   }
+
+  const state = active
+    ? { text: "Indexing", cls: "status-running" }
+    : collection.last_indexed_at === null
+      ? { text: "Not indexed", cls: "status-queued" }
+      : collection.errors > 0
+        ? { text: "Indexed with errors", cls: "status-failed" }
+        : { text: "Ready", cls: "status-succeeded" };
 
   return (
-    <li className="card collection" aria-labelledby={`collection-${collection.id}`}>
+    <li className="card collection" aria-labelledby={headingId}>
       <div className="collection-head">
-        <h3 id={`collection-${collection.id}`}>{collection.name}</h3>
-        <span className={`badge status-${job?.status ?? collection.status}`}>
-          {job ? statusText(job.status) : collection.status}
-        </span>
+        <h3 id={headingId}>{collection.name}</h3>
+        <span className={`badge ${state.cls}`}>{state.text}</span>
       </div>
+      {collection.description && <p className="muted">{collection.description}</p>}
       <dl className="details compact">
         <div>
           <dt>Folder</dt>
           <dd>
-            <code>{collection.source_path || "/"}</code>
+            <code>{collection.source || "(documents root)"}</code>
           </dd>
         </div>
         <div>
-          <dt>Documents</dt>
-          <dd>{collection.document_count}</dd>
+          <dt>Files</dt>
+          <dd>
+            {collection.files}
+            {collection.errors > 0 && ` (${collection.errors} failed)`}
+          </dd>
         </div>
         <div>
           <dt>Chunks</dt>
-          <dd>{collection.chunk_count}</dd>
+          <dd>{collection.chunks}</dd>
         </div>
         <div>
           <dt>Model</dt>
-          <dd>{collection.model}</dd>
+          <dd>
+            {collection.model} ({collection.dimension} dimensions)
+          </dd>
+        </div>
+        <div>
+          <dt>Last indexed</dt>
+          <dd>{formatDate(collection.last_indexed_at)}</dd>
         </div>
       </dl>
-      {job && (
-        <p className="muted">
-          <a href={`#/jobs/${job.id}`}>
-            {active ? "Watch indexing" : "Last indexing job"}
-            <span className="visually-hidden"> of {collection.name}</span>
-          </a>
-          {job.failed_files > 0 && ` — ${job.failed_files} file(s) failed`}
-        </p>
-      )}
       <ErrorMessage>{error}</ErrorMessage>
       <div className="actions">
-        {confirming ? (
-          <>
-            <span role="alert">Delete “{collection.name}” and its index?</span>
-            <button type="button" className="danger" disabled={busy} onClick={() => void remove()}>
-              Yes, delete
-            </button>
-            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-              Keep it
-            </button>
-          </>
-        ) : (
-          <>
-            <button type="button" disabled={busy || !!active} onClick={() => void reindex()}>
-              Re-index<span className="visually-hidden"> {collection.name}</span>
-            </button>
-            <button
-              type="button"
-              className="secondary danger-text"
-              disabled={busy}
-              onClick={() => setConfirming(true)}
-            >
-              Delete<span className="visually-hidden"> {collection.name}</span>
-            </button>
-          </>
+        {active && (
+          <a className="button" href={`#/jobs/${collection.active_job_id}`}>
+            Watch progress<span className="visually-hidden"> of {collection.name}</span>
+          </a>
         )}
+        {!active && collection.last_indexed_at !== null && (
+          <a className="button secondary" href={`#/search?c=${encodeURIComponent(collection.name)}`}>
+            Search<span className="visually-hidden"> {collection.name}</span>
+          </a>
+        )}
+        {user.is_admin &&
+          (confirming ? (
+            <>
+              <span role="alert">Delete “{collection.name}” and its index? The documents stay.</span>
+              <button
+                type="button"
+                className="danger"
+                disabled={busy}
+                onClick={() =>
+                  void run(async () => {
+                    await api.deleteCollection(collection.name);
+                    onChanged();
+                  })
+                }
+              >
+                Yes, delete
+              </button>
+              <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <>
+              <button
+                type="button"
+                className="secondary"
+                disabled={busy || active}
+                onClick={() =>
+                  void run(async () => {
+                    const job = await api.indexCollection(collection.name);
+                    navigate(`/jobs/${job.id}`);
+                  })
+                }
+              >
+                Re-index<span className="visually-hidden"> {collection.name}</span>
+              </button>
+              <button
+                type="button"
+                className="secondary danger-text"
+                disabled={busy || active}
+                onClick={() => setConfirming(true)}
+              >
+                Delete<span className="visually-hidden"> {collection.name}</span>
+              </button>
+            </>
+          ))}
       </div>
     </li>
   );
 }
 
 export function CollectionsPage() {
-  const { api } = useSession();
+  const { api, user } = useSession();
   const collections = useLoad(() => api.listCollections(), [api]);
-  const anyActive = (collections.data ?? []).some(
-    (c) => c.last_job && !FINISHED.has(c.last_job.status),
-  );
-  // Keep statuses fresh while something is indexing.
+  const anyActive = (collections.data ?? []).some((c) => c.active_job_id !== null);
+  // Keep the states fresh while something is indexing.
   useInterval(() => void collections.reload(), 3000, anyActive);
 
   return (
     <>
       <PageHeading title="Collections" />
-      <CreateCollection onCreated={() => void collections.reload()} />
+      {user.is_admin && <CreateCollection onCreated={() => void collections.reload()} />}
       <section aria-labelledby="list-title">
-        <h2 id="list-title">Your collections</h2>
+        <h2 id="list-title">All collections</h2>
         <ErrorMessage>{collections.error}</ErrorMessage>
         {collections.loading && <p role="status">Loading…</p>}
         {collections.data && collections.data.length === 0 && (
-          <Notice>No collections yet. Create one above from a folder of documents.</Notice>
+          <Notice>
+            No collections yet.
+            {user.is_admin ? " Create one above from a folder of documents." : " Ask an administrator to create one."}
+          </Notice>
         )}
         <ul className="collection-list">
           {(collections.data ?? []).map((c) => (
-            <CollectionRow key={c.id} collection={c} onChanged={() => void collections.reload()} />
+            <CollectionItem key={c.name} collection={c} onChanged={() => void collections.reload()} />
           ))}
         </ul>
       </section>

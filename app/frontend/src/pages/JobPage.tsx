@@ -1,6 +1,6 @@
 // One indexing job, live: the SSE stream pushes updates; if the stream breaks we poll instead.
 import { useEffect, useState } from "react";
-import type { Job } from "../api/types";
+import type { FileState, Job } from "../api/types";
 import { FINISHED } from "../api/types";
 import { ErrorMessage } from "../components/Alert";
 import { JobProgress } from "../components/JobProgress";
@@ -11,8 +11,9 @@ import { useSession } from "../session";
 const POLL_MS = 1500;
 
 export function JobPage({ jobId }: { jobId: number }) {
-  const { api } = useSession();
+  const { api, user } = useSession();
   const [job, setJob] = useState<Job | null>(null);
+  const [failedFiles, setFailedFiles] = useState<FileState[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
 
@@ -50,7 +51,7 @@ export function JobPage({ jobId }: { jobId: number }) {
           return;
         }
       }
-      // The stream ended or failed before the job did: read the final state by polling.
+      // The stream ended or broke before the job did: read the rest by polling.
       await poll();
     })();
     return () => {
@@ -58,6 +59,24 @@ export function JobPage({ jobId }: { jobId: number }) {
       window.clearTimeout(timer);
     };
   }, [api, jobId]);
+
+  // The per-file errors live with the collection's files; reload them when the count moves.
+  const collection = job?.collection;
+  const failed = job?.failed ?? 0;
+  useEffect(() => {
+    if (!collection || failed === 0) {
+      setFailedFiles([]);
+      return;
+    }
+    let alive = true;
+    api
+      .listFiles(collection, "error")
+      .then((files) => alive && setFailedFiles(files))
+      .catch(() => undefined);
+    return () => {
+      alive = false;
+    };
+  }, [api, collection, failed]);
 
   async function cancel() {
     setCancelling(true);
@@ -72,7 +91,7 @@ export function JobPage({ jobId }: { jobId: number }) {
 
   return (
     <>
-      <PageHeading title={`Indexing job ${jobId}`} />
+      <PageHeading title={job ? `Indexing “${job.collection}”` : `Indexing job ${jobId}`} />
       <p>
         <a href="#/collections">Back to collections</a>
       </p>
@@ -80,19 +99,24 @@ export function JobPage({ jobId }: { jobId: number }) {
       {!job && !error && <p role="status">Loading…</p>}
       {job && (
         <div className="card">
-          <JobProgress job={job} />
+          <JobProgress job={job} failedFiles={failedFiles} />
           <p className="muted">
-            Started {formatDate(job.started_at ?? job.created_at)}
+            Job {job.id} · queued {formatDate(job.created_at)}
             {job.finished_at ? ` · finished ${formatDate(job.finished_at)}` : ""}
           </p>
           <div className="actions">
-            {!FINISHED.has(job.status) && (
-              <button type="button" className="secondary" disabled={cancelling} onClick={() => void cancel()}>
-                {cancelling ? "Cancelling…" : "Cancel job"}
+            {!FINISHED.has(job.status) && user.is_admin && (
+              <button
+                type="button"
+                className="secondary"
+                disabled={cancelling || job.cancel_requested}
+                onClick={() => void cancel()}
+              >
+                {cancelling || job.cancel_requested ? "Cancelling…" : "Cancel job"}
               </button>
             )}
             {job.status === "succeeded" && (
-              <a className="button" href={`#/search?c=${job.collection_id}`}>
+              <a className="button" href={`#/search?c=${encodeURIComponent(job.collection)}`}>
                 Search this collection
               </a>
             )}

@@ -26,8 +26,7 @@ export function LoginPage({
     setBusy(true);
     setError(null);
     try {
-      await api.login(username.trim(), password);
-      onSignedIn(await api.me());
+      onSignedIn(await api.login(username.trim(), password));
     } catch (err) {
       setError((err as Error).message);
       setBusy(false);

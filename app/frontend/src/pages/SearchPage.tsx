@@ -10,22 +10,22 @@ import { useLoad } from "../hooks";
 import { type Route, navigate } from "../router";
 import { useSession } from "../session";
 
-function parseIds(value: string | null): number[] {
-  return (value ?? "")
-    .split(",")
-    .filter((v) => /^\d+$/.test(v))
-    .map(Number);
+// Collection names cannot contain commas (NAME_PATTERN), so a comma list is unambiguous.
+function parseNames(value: string | null): string[] {
+  return (value ?? "").split(",").filter(Boolean);
 }
 
-function Snippet({ text, query }: { text: string; query: string }) {
+function Snippet({ hit }: { hit: SearchHit }) {
   return (
     <p className="snippet">
-      {highlight(text, query).map((s, i) => (s.match ? <mark key={i}>{s.text}</mark> : s.text))}
+      {highlight(hit.snippet, hit.highlights ?? []).map((s, i) =>
+        s.match ? <mark key={i}>{s.text}</mark> : s.text,
+      )}
     </p>
   );
 }
 
-function Result({ hit, query, rank }: { hit: SearchHit; query: string; rank: number }) {
+function Result({ hit, rank }: { hit: SearchHit; rank: number }) {
   const { api } = useSession();
   const [error, setError] = useState<string | null>(null);
 
@@ -34,7 +34,7 @@ function Result({ hit, query, rank }: { hit: SearchHit; query: string; rank: num
     // Open the tab now, inside the click, so popup blockers allow it; fill it once loaded.
     const tab = mode === "open" ? window.open("", "_blank") : null;
     try {
-      const { blob, filename } = await api.document(hit.collection_id, hit.document_id);
+      const { blob, filename } = await api.document(hit.collection, hit.path);
       const url = URL.createObjectURL(blob);
       if (tab) {
         tab.location.href = url;
@@ -63,12 +63,12 @@ function Result({ hit, query, rank }: { hit: SearchHit; query: string; rank: num
         </h3>
         <p className="result-meta">
           <code className="path">{hit.path}</code>
-          {hit.collection_name && <span className="badge">{hit.collection_name}</span>}
+          <span className="badge">{hit.collection}</span>
           <span className="score" title="Similarity score">
             score {formatScore(hit.score)}
           </span>
         </p>
-        <Snippet text={hit.snippet} query={query} />
+        <Snippet hit={hit} />
         <ErrorMessage>{error}</ErrorMessage>
         <div className="actions">
           <button type="button" onClick={() => void fetchDocument("open")}>
@@ -87,9 +87,9 @@ export function SearchPage({ route }: { route: Route }) {
   const { api } = useSession();
   const collections = useLoad(() => api.listCollections(), [api]);
   const urlQuery = route.query.get("q") ?? "";
-  const urlIds = route.query.get("c") ?? "";
+  const urlNames = route.query.get("c") ?? "";
   const [query, setQuery] = useState(urlQuery);
-  const [selected, setSelected] = useState<number[]>(() => parseIds(urlIds));
+  const [selected, setSelected] = useState<string[]>(() => parseNames(urlNames));
   const [response, setResponse] = useState<SearchResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -97,7 +97,7 @@ export function SearchPage({ route }: { route: Route }) {
   // Run the search the address names (on load, on back/forward, after submit).
   useEffect(() => {
     setQuery(urlQuery);
-    setSelected(parseIds(urlIds));
+    setSelected(parseNames(urlNames));
     if (!urlQuery.trim()) {
       setResponse(null);
       return;
@@ -105,16 +105,15 @@ export function SearchPage({ route }: { route: Route }) {
     let alive = true;
     setBusy(true);
     setError(null);
-    const ids = parseIds(urlIds);
     api
-      .search({ query: urlQuery, collection_ids: ids.length ? ids : undefined })
+      .search({ query: urlQuery, collections: parseNames(urlNames) })
       .then((r) => alive && setResponse(r))
       .catch((err) => alive && setError((err as Error).message))
       .finally(() => alive && setBusy(false));
     return () => {
       alive = false;
     };
-  }, [api, urlQuery, urlIds]);
+  }, [api, urlQuery, urlNames]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -124,8 +123,8 @@ export function SearchPage({ route }: { route: Route }) {
     navigate(`/search?${params.toString()}`);
   }
 
-  function toggle(id: number, on: boolean) {
-    setSelected((prev) => (on ? [...prev, id] : prev.filter((x) => x !== id)));
+  function toggle(name: string, on: boolean) {
+    setSelected((prev) => (on ? [...prev, name] : prev.filter((x) => x !== name)));
   }
 
   const available = collections.data ?? [];
@@ -152,11 +151,11 @@ export function SearchPage({ route }: { route: Route }) {
           <fieldset className="filter">
             <legend>Collections (none ticked: all)</legend>
             {available.map((c) => (
-              <label key={c.id} className="check">
+              <label key={c.name} className="check">
                 <input
                   type="checkbox"
-                  checked={selected.includes(c.id)}
-                  onChange={(e) => toggle(c.id, e.target.checked)}
+                  checked={selected.includes(c.name)}
+                  onChange={(e) => toggle(c.name, e.target.checked)}
                 />
                 {c.name}
               </label>
@@ -176,16 +175,14 @@ export function SearchPage({ route }: { route: Route }) {
         </h2>
         {response && (
           <p role="status" className="muted">
-            {response.results.length === 0
-              ? `Nothing found for “${response.query ?? urlQuery}”.`
-              : `${plural(response.results.length, "result")}${
-                  response.took_ms !== undefined ? ` in ${Math.round(response.took_ms)} ms` : ""
-                }`}
+            {response.hits.length === 0
+              ? `Nothing found for “${response.query}”.`
+              : `${plural(response.hits.length, "result")} in ${Math.round(response.took_ms)} ms`}
           </p>
         )}
         <ol className="results">
-          {(response?.results ?? []).map((hit, i) => (
-            <Result key={`${hit.collection_id}-${hit.document_id}-${hit.chunk_index ?? i}`} hit={hit} query={urlQuery} rank={i + 1} />
+          {(response?.hits ?? []).map((hit, i) => (
+            <Result key={`${hit.collection}/${hit.document_id}/${hit.chunk_index}`} hit={hit} rank={i + 1} />
           ))}
         </ol>
       </section>

@@ -1,4 +1,4 @@
-// Users (administrators only): list, add, enable/disable, delete.
+// Users (administrators only): list, add, enable/disable, admin rights, set a password.
 import { type FormEvent, useState } from "react";
 import type { User } from "../api/types";
 import { ErrorMessage } from "../components/Alert";
@@ -75,53 +75,80 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
 function UserRow({ user, onChanged }: { user: User; onChanged: () => void }) {
   const { api, user: me } = useSession();
   const [error, setError] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const [resetting, setResetting] = useState(false);
+  const [password, setPassword] = useState("");
   const self = user.id === me.id;
-  const active = user.is_active !== false;
 
-  async function act(action: () => Promise<unknown>) {
+  async function act(action: () => Promise<unknown>, message?: string) {
     setError(null);
+    setDone(null);
     try {
       await action();
+      if (message) setDone(message);
       onChanged();
     } catch (err) {
       setError((err as Error).message);
     }
   }
 
+  async function reset(e: FormEvent) {
+    e.preventDefault();
+    await act(() => api.resetPassword(user.username, password), `New password set for ${user.username}.`);
+    setPassword("");
+    setResetting(false);
+  }
+
   return (
     <tr>
-      <th scope="row">{user.username}</th>
+      <th scope="row">
+        {user.username}
+        {self && <span className="muted"> (you)</span>}
+      </th>
       <td>{user.is_admin ? "Administrator" : "User"}</td>
-      <td>{active ? "Active" : "Disabled"}</td>
-      <td>{formatDate(user.created_at)}</td>
-      <td className="actions">
-        {self ? (
-          <span className="muted">(you)</span>
-        ) : confirming ? (
-          <>
-            <button type="button" className="danger" onClick={() => void act(() => api.deleteUser(user.id))}>
-              Yes, delete {user.username}
-            </button>
-            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-              Keep
-            </button>
-          </>
-        ) : (
-          <>
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => void act(() => api.updateUser(user.id, { is_active: !active }))}
-            >
-              {active ? "Disable" : "Enable"}
-              <span className="visually-hidden"> {user.username}</span>
-            </button>
-            <button type="button" className="secondary danger-text" onClick={() => setConfirming(true)}>
-              Delete<span className="visually-hidden"> {user.username}</span>
-            </button>
-          </>
+      <td>{user.disabled ? "Disabled" : "Active"}</td>
+      <td>{formatDate(user.last_login_at)}</td>
+      <td>
+        <div className="actions tight">
+          {!self && (
+            <>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => void act(() => api.updateUser(user.username, { disabled: !user.disabled }))}
+              >
+                {user.disabled ? "Enable" : "Disable"}
+                <span className="visually-hidden"> {user.username}</span>
+              </button>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => void act(() => api.updateUser(user.username, { is_admin: !user.is_admin }))}
+              >
+                {user.is_admin ? "Remove admin" : "Make admin"}
+                <span className="visually-hidden"> {user.username}</span>
+              </button>
+            </>
+          )}
+          <button type="button" className="secondary" aria-expanded={resetting} onClick={() => setResetting(!resetting)}>
+            Set password<span className="visually-hidden"> of {user.username}</span>
+          </button>
+        </div>
+        {resetting && (
+          <form className="inline-form" onSubmit={reset}>
+            <label htmlFor={`pw-${user.id}`}>New password for {user.username}</label>
+            <input
+              id={`pw-${user.id}`}
+              type="password"
+              required
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <button type="submit">Save password</button>
+          </form>
         )}
+        {done && <p className="muted" role="status">{done}</p>}
         <ErrorMessage>{error}</ErrorMessage>
       </td>
     </tr>
@@ -147,7 +174,7 @@ export function UsersPage() {
                   <th scope="col">User</th>
                   <th scope="col">Role</th>
                   <th scope="col">State</th>
-                  <th scope="col">Created</th>
+                  <th scope="col">Last sign-in</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
