@@ -79,6 +79,8 @@ def create_app(
     settings = settings or get_settings()
     check_settings(settings)
     setup_logging(settings)
+    # httpx logs every vecpipe call at INFO; the request metrics already count them.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = FastAPI(
         title="Semantik",
         summary="Semantic search over your own documents.",
