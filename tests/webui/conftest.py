@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from semantik.shared.settings import Settings
 from semantik.webui import accounts
 from semantik.webui.app import create_app
@@ -30,6 +29,7 @@ class Webui:
     admin: httpx.AsyncClient  # logged in as "admin"
     settings: Settings
     documents: Path
+    admin_password: str = ADMIN_PASSWORD
 
     async def login(self, username: str, password: str) -> dict:
         response = await self.client.post(
@@ -93,3 +93,17 @@ async def webui(webui_settings: Settings, vecpipe_app) -> AsyncIterator[Webui]:
             async with harness.authed(tokens["access_token"]) as admin:
                 harness.admin = admin
                 yield harness
+
+
+@pytest.fixture
+async def auth_webui(webui_settings: Settings):
+    app = create_app(webui_settings)  # vecpipe_url points nowhere: these tests must not need it
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://webui") as client:
+            harness = Webui(app, client, client, webui_settings, webui_settings.documents_root)
+            harness.create_user("admin", ADMIN_PASSWORD, is_admin=True)
+            harness.create_user("alice", "alice-password-1")
+            yield harness
+
+
