@@ -9,6 +9,7 @@ always complete.
 from __future__ import annotations
 
 import grp
+import gzip
 import json
 import os
 import pwd
@@ -178,6 +179,11 @@ def open_archive(archive: Path, settings: Settings, staging: Path) -> Manifest:
             source.unlink(missing_ok=True)
             raise
     try:
+        # A whole pass first: gzip's CRC and length are only checked at the end of the stream,
+        # and tarfile takes a damaged header after the first member for the end of the archive.
+        with gzip.open(source, "rb") as stream:
+            while stream.read(1024 * 1024):
+                pass
         with tarfile.open(source, "r:gz") as tar:
             tar.extractall(staging, filter="data")
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:

@@ -14,9 +14,10 @@ def backup_database(src: Path, dst: Path) -> None:
     source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=30)
     target = sqlite3.connect(dst)
     try:
-        # Copies page by page under SQLite's own locking: a consistent snapshot of the database
-        # (WAL included) without stopping webui.
-        source.backup(target, pages=4096)
+        # One step under a read transaction: a consistent snapshot (WAL included) while webui
+        # keeps writing (WAL readers do not block writers). Copying in slices would restart
+        # whenever webui commits in between.
+        source.backup(target)
         target.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
     except sqlite3.Error as exc:
         raise BackupError(f"SQLite backup of {src} failed: {exc}") from exc

@@ -92,7 +92,9 @@ def verify_files(manifest: Manifest, root: Path) -> None:
     present.discard(MANIFEST_NAME)
     missing = sorted(set(manifest.files) - present)
     if missing:
-        raise ArchiveRefused(f"archive is missing {len(missing)} file(s), first: {missing[0]}")
+        raise ArchiveRefused(
+            f"archive is incomplete or corrupt: {len(missing)} file(s) missing, first: {missing[0]}"
+        )
     extra = sorted(present - set(manifest.files))
     if extra:
         raise ArchiveRefused(f"archive holds {len(extra)} file(s) not in its manifest: {extra[0]}")
