@@ -1,0 +1,485 @@
+"""The ``semantik`` command: run the services and administer an installation.
+
+Users commands work directly on webui's SQLite database (settings.database_path) through the same
+code the API uses; they need neither webui nor vecpipe running. Collections, index and search also
+use webui's code directly on the database and talk to vecpipe over HTTP (SEMANTIK_VECPIPE_URL);
+``index NAME`` without --wait queues a job for the running webui, with --wait runs it here.
+Configuration comes from the same SEMANTIK_* environment / env file as the services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from semantik.shared.settings import Settings
+
+    return Settings()
+
+
+def _db(settings):  # type: ignore[no-untyped-def]
+    from semantik.webui.db import open_database
+
+    return open_database(settings.database_path)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise SystemExit(
+            "error: give the password on standard input with --password-stdin "
+            "(it is never taken from the command line, where other users could see it)"
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise SystemExit("error: no password on standard input")
+    return password
+
+
+# --- serve ---------------------------------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if args.service == "vecpipe":
+        from semantik.vecpipe.app import SingleProcessError, check_process_model
+
+        try:
+            check_process_model(settings)
+        except SingleProcessError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        host, port = settings.vecpipe_host, settings.vecpipe_port
+    else:
+        from semantik.webui.app import ConfigurationError, check_settings
+
+        try:
+            check_settings(settings)
+        except ConfigurationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        host, port = settings.webui_host, settings.webui_port
+    factory = f"semantik.{args.service}.app:create_app"
+    if settings.workers == 1:
+        import uvicorn
+
+        # log_config=None: the app's own logging setup (plain or JSON, secrets masked) applies.
+        uvicorn.run(
+            factory, factory=True, host=host, port=port, log_config=None,
+            proxy_headers=True, forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=10,
+        )
+        return EXIT_OK
+    argv = [
+        sys.executable, "-m", "gunicorn", f"{factory}()",
+        "--worker-class", "uvicorn.workers.UvicornWorker",
+        "--workers", str(settings.workers), "--bind", f"{host}:{port}",
+        "--graceful-timeout", "10", "--timeout", "120",
+    ]
+    # Replace this process so gunicorn is the service (signals from systemd reach it directly).
+    os.execv(sys.executable, argv)  # noqa: S606
+    return EXIT_OK  # pragma: no cover
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from semantik.webui import accounts
+    from semantik.webui.errors import Conflict
+
+    password = _read_password(args)
+    conn = _db(_settings())
+    try:
+        accounts.create_user(conn, args.name, password, is_admin=args.admin)
+    except Conflict:
+        # Ansible-friendly: an existing user is not an error; nothing about it is changed.
+        print(f"exists: user {args.name!r} already exists; nothing changed")
+        return EXIT_OK
+    finally:
+        conn.close()
+    print(f"created: user {args.name!r}{' (admin)' if args.admin else ''}")
+    return EXIT_OK
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from semantik.webui import accounts
+
+    conn = _db(_settings())
+    try:
+        users = accounts.list_users(conn)
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps([u.__dict__ for u in users], indent=2))
+        return EXIT_OK
+    print(f"{'USER':<24} {'ADMIN':<6} {'STATE':<9}")
+    for user in users:
+        state = "disabled" if user.disabled else "active"
+        print(f"{user.username:<24} {'yes' if user.is_admin else 'no':<6} {state:<9}")
+    return EXIT_OK
+
+
+def _users_toggle(disabled: bool) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from semantik.webui import accounts
+
+        conn = _db(_settings())
+        try:
+            accounts.set_disabled(conn, args.name, disabled)
+        finally:
+            conn.close()
+        print(f"{'disabled' if disabled else 'enabled'}: user {args.name!r}")
+        return EXIT_OK
+
+    return run
+
+
+def cmd_users_set_password(args: argparse.Namespace) -> int:
+    from semantik.webui import accounts
+
+    password = _read_password(args)
+    conn = _db(_settings())
+    try:
+        accounts.set_password(conn, args.name, password)
+    finally:
+        conn.close()
+    print(f"password set: user {args.name!r} (their sessions were signed out)")
+    return EXIT_OK
+
+
+# --- collections, index, search ------------------------------------------------------------------
+
+async def _with_vecpipe(settings, fn):  # type: ignore[no-untyped-def]
+    from semantik.webui.vecpipe_client import VecpipeClient
+
+    client = VecpipeClient.from_settings(settings)
+    try:
+        return await fn(client)
+    finally:
+        await client.aclose()
+
+
+def cmd_collections_create(args: argparse.Namespace) -> int:
+    from semantik.webui import catalog
+    from semantik.webui.services import create_collection
+
+    settings = _settings()
+    conn = _db(settings)
+    try:
+        collection = asyncio.run(
+            _with_vecpipe(
+                settings,
+                lambda vecpipe: create_collection(
+                    conn, vecpipe, settings, name=args.name, source=args.source,
+                    model=args.model, description=args.description,
+                ),
+            )
+        )
+        print(
+            f"created: collection {collection.name!r} over {collection.source or '.'!r} "
+            f"(model {collection.model}, {collection.dimension} dims, "
+            f"{collection.chunk_tokens}/{collection.chunk_overlap_tokens} chunk/overlap tokens)"
+        )
+        if args.index:
+            job_id = catalog.create_job(conn, collection)
+            print(f"queued: job {job_id} (webui runs it; follow with `semantik jobs`)")
+    finally:
+        conn.close()
+    return EXIT_OK
+
+
+def cmd_collections_list(args: argparse.Namespace) -> int:
+    from semantik.webui import catalog
+
+    conn = _db(_settings())
+    try:
+        rows = [(c, catalog.collection_stats(conn, c.id)) for c in catalog.list_collections(conn)]
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps([{**c.__dict__, **stats} for c, stats in rows], indent=2))
+        return EXIT_OK
+    print(f"{'COLLECTION':<20} {'FILES':>6} {'CHUNKS':>7} {'ERRORS':>6}  MODEL / SOURCE")
+    for c, stats in rows:
+        print(
+            f"{c.name:<20} {stats['files']:>6} {stats['chunks']:>7} {stats['errors']:>6}  "
+            f"{c.model} / {c.source or '.'}"
+        )
+    return EXIT_OK
+
+
+def _job_line(job) -> str:  # type: ignore[no-untyped-def]
+    return (
+        f"job {job['id']} {job['status']}: {job['files_done']}/{job['files_total']} files, "
+        f"added {job['added']}, updated {job['updated']}, skipped {job['skipped']}, "
+        f"removed {job['removed']}, failed {job['failed']}, unsupported {job['unsupported']}, "
+        f"{job['chunks']} chunks" + (f" — {job['error']}" if job["error"] else "")
+    )
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from semantik.webui import catalog
+    from semantik.webui.indexer import Indexer
+
+    settings = _settings()
+    conn = _db(settings)
+    try:
+        collection = catalog.get_collection(conn, args.name)
+        if not args.wait:
+            job_id = catalog.create_job(conn, collection)
+            print(f"queued: job {job_id} for {args.name!r}; the running webui picks it up")
+            return EXIT_OK
+        job_id = catalog.create_job(conn, collection, claim=True)
+    finally:
+        conn.close()
+    print(f"running: job {job_id} for {args.name!r} in this process", file=sys.stderr)
+
+    async def run(vecpipe):  # type: ignore[no-untyped-def]
+        indexer = Indexer(settings, vecpipe)
+        try:
+            return await indexer.run(job_id)
+        finally:
+            indexer.close()
+
+    job = asyncio.run(_with_vecpipe(settings, run))
+    print(_job_line(job))
+    return EXIT_OK if job["status"] == "succeeded" else EXIT_FAILED
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from semantik.webui import catalog
+
+    conn = _db(_settings())
+    try:
+        for job in catalog.list_jobs(conn, args.collection, args.limit):
+            print(f"{job['collection']}: {_job_line(job)}")
+    finally:
+        conn.close()
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from semantik.webui import searching
+
+    settings = _settings()
+    conn = _db(settings)
+    try:
+        hits, model = asyncio.run(
+            _with_vecpipe(
+                settings,
+                lambda vecpipe: searching.search(
+                    conn, vecpipe, args.name, args.query, k=args.k, mode=args.mode,
+                    max_query_chars=settings.max_query_chars,
+                ),
+            )
+        )
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps(
+            {
+                "query": args.query, "model": model,
+                "hits": [
+                    {
+                        "collection": h.collection, "path": h.path, "score": h.score,
+                        "chunk_index": h.chunk_index, "start": h.start, "end": h.end,
+                        "snippet": h.snippet.text, "highlights": h.snippet.highlights,
+                    }
+                    for h in hits
+                ],
+            },
+            indent=2, ensure_ascii=False,
+        ))
+        return EXIT_OK
+    if not hits:
+        print("no results")
+    for rank, hit in enumerate(hits, start=1):
+        text, marked, last = hit.snippet.text, [], 0
+        for start, end in hit.snippet.highlights:
+            marked.append(text[last:start] + "[" + text[start:end] + "]")
+            last = end
+        snippet = ("".join(marked) + text[last:]).replace("\n", " ")
+        print(f"{rank}. {hit.score:.3f}  {hit.collection}:{hit.path}  (chunk {hit.chunk_index})")
+        print(f"   {snippet}")
+    return EXIT_OK
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import httpx
+
+    settings = _settings()
+    results: list[tuple[bool, str]] = []
+
+    def record(ok: bool, what: str) -> None:
+        results.append((ok, what))
+        print(f"{'ok  ' if ok else 'FAIL'}  {what}")
+
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.data_dir, prefix=".check-"):
+            pass
+        record(True, f"data dir writable: {settings.data_dir}")
+    except OSError as exc:
+        record(False, f"data dir not writable: {settings.data_dir} ({exc.strerror or exc})")
+    root = settings.documents_root
+    try:
+        entries = len(os.listdir(root))
+        record(True, f"documents root readable: {root} ({entries} entries)")
+    except OSError as exc:
+        record(False, f"documents root not readable: {root} ({exc.strerror or exc})")
+    if settings.jwt_secret is None:
+        record(False, "SEMANTIK_JWT_SECRET is not set (webui will not start)")
+    else:
+        record(True, "jwt secret set")
+    try:
+        from semantik.webui.db import schema_version
+
+        conn = _db(settings)
+        try:
+            version = schema_version(conn)
+            users = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+        finally:
+            conn.close()
+        record(True, f"database ok: {settings.database_path} (schema {version}, {users} users)")
+    except Exception as exc:
+        record(False, f"database unusable: {settings.database_path} ({exc})")
+    if not args.skip_vecpipe:
+        url = settings.vecpipe_url.rstrip("/") + "/readyz"
+        try:
+            response = httpx.get(url, timeout=5)
+            ok = response.status_code == 200
+            state = "ready" if ok else "not ready"
+            record(ok, f"vecpipe {state}: {url} (HTTP {response.status_code})")
+        except httpx.HTTPError as exc:
+            record(False, f"vecpipe unreachable: {url} ({type(exc).__name__})")
+    failed = [what for ok, what in results if not ok]
+    if failed:
+        print(f"{len(failed)} check(s) failed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="semantik", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve", help="run vecpipe or webui (uvicorn; gunicorn when SEMANTIK_WORKERS > 1)"
+    )
+    serve.add_argument("service", choices=["vecpipe", "webui"])
+    serve.set_defaults(func=cmd_serve)
+
+    users = sub.add_parser(
+        "users", help="manage users (directly on the database; webui need not run)"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = users.add_parser(
+        "create", help="create a user; exits 0 with 'exists: ...' when it already exists"
+    )
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true", help="give administrator rights")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    create.add_argument(
+        "--if-missing", action="store_true",
+        help="accepted for clarity in scripts: an existing user is never an error",
+    )
+    create.set_defaults(func=cmd_users_create)
+    listing = users.add_parser("list", help="list users")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_users_list)
+    for name, disabled in (("disable", True), ("enable", False)):
+        toggle = users.add_parser(name, help=f"{name} a user (disable also signs them out)")
+        toggle.add_argument("name")
+        toggle.set_defaults(func=_users_toggle(disabled))
+    password = users.add_parser("set-password", help="set a user's password (from stdin)")
+    password.add_argument("name")
+    password.add_argument("--password-stdin", action="store_true")
+    password.set_defaults(func=cmd_users_set_password)
+
+    collections = sub.add_parser(
+        "collections",
+        help="create/list collections (on the database; create asks vecpipe for the model)",
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    ccreate = collections.add_parser("create", help="create a collection over a source directory")
+    ccreate.add_argument("name")
+    ccreate.add_argument(
+        "--source", required=True, help="directory relative to the documents root (or inside it)"
+    )
+    ccreate.add_argument("--model", help="default: the model vecpipe serves")
+    ccreate.add_argument("--description", default="")
+    ccreate.add_argument(
+        "--index", action="store_true", help="queue a first indexing job for the running webui"
+    )
+    ccreate.set_defaults(func=cmd_collections_create)
+    clist = collections.add_parser("list", help="list collections with file and chunk counts")
+    clist.add_argument("--json", action="store_true")
+    clist.set_defaults(func=cmd_collections_list)
+
+    index = sub.add_parser(
+        "index",
+        help="index a collection incrementally: --wait runs the job here (webui not needed), "
+        "otherwise it is queued for the running webui",
+    )
+    index.add_argument("name")
+    index.add_argument("--wait", action="store_true", help="run headless and wait for the result")
+    index.set_defaults(func=cmd_index)
+
+    jobs = sub.add_parser("jobs", help="list recent indexing jobs")
+    jobs.add_argument("--collection")
+    jobs.add_argument("--limit", type=int, default=10)
+    jobs.set_defaults(func=cmd_jobs)
+
+    search = sub.add_parser(
+        "search", help="search a collection (on the database + vecpipe over HTTP)"
+    )
+    search.add_argument("name", help="collection (comma-separated for several)")
+    search.add_argument("query")
+    search.add_argument("--k", type=int, default=5, choices=range(1, 101), metavar="K")
+    search.add_argument("--mode", choices=["hybrid", "dense", "keyword"])
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=cmd_search)
+
+    check = sub.add_parser(
+        "check", help="check configuration and connectivity; non-zero exit on any failure"
+    )
+    check.add_argument("--skip-vecpipe", action="store_true", help="do not contact vecpipe")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "name", None) and args.command == "search":
+        args.name = [n for n in args.name.split(",") if n]
+    from semantik.webui.errors import SemantikError
+
+    try:
+        return args.func(args)
+    except ValidationError as exc:
+        print(f"error: invalid configuration:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except SemantikError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
