@@ -460,6 +460,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--skip-vecpipe", action="store_true", help="do not contact vecpipe")
     check.set_defaults(func=cmd_check)
+
+    from semantik.backup.cli import add_backup_commands
+
+    add_backup_commands(sub)  # backup, restore
     return parser
 
 
