@@ -1,0 +1,196 @@
+"""Backups that restore, on the default scenario's app host (roles semantik + backup, systemd).
+
+After indexing a collection: run the cron job's own command; stop the services and delete the
+database and the vector store; run playbooks/restore.yml against the molecule inventory; the
+same searches return the same results, users and collections are back, point counts are equal.
+A corrupted archive: the playbook fails with a clear message and nothing is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+testinfra_hosts = ["webui"]
+
+REPO = Path(__file__).resolve().parents[3]
+BACKUP_DIR = "/var/backups/semantik"
+COLLECTION = "backuptest"
+QUERIES = ["sourdough wild yeast", "ownership and borrowing", "cats hunting at dusk"]
+DOCS = {
+    "bread.txt": "Sourdough bread rises with wild yeast. Knead, prove overnight, bake hot.",
+    "rust.txt": "Rust's borrow checker enforces ownership and borrowing rules at compile time.",
+    "cats.txt": "Cats are small carnivores; a cat sleeps by day and goes hunting at dusk.",
+}
+CLI = (
+    "runuser -u semantik -- env SEMANTIK_ENV_FILE=/etc/semantik/semantik.env "
+    "SEMANTIK_SECRETS_DIR=/etc/semantik/secrets /opt/semantik/venv/bin/semantik"
+)
+# Points per collection as vecpipe reports them (read on the host, with the internal API key).
+COUNTS = """python3 -c '
+import json, urllib.request
+key = open("/etc/semantik/secrets/internal_api_key").read().strip()
+req = urllib.request.Request("http://127.0.0.1:8000/collections", headers={"X-API-Key": key})
+print(json.dumps({c["name"]: c["points_count"] for c in json.load(urllib.request.urlopen(req))}))
+'"""
+
+
+def _sh(host, command: str) -> str:
+    result = host.run(command)
+    assert result.rc == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def _state(host) -> dict:
+    searches = {}
+    for q in QUERIES:
+        out = json.loads(_sh(host, f"{CLI} search {COLLECTION} {shlex.quote(q)} --k 3 --json"))
+        searches[q] = [(h["path"], round(h["score"], 4)) for h in out["hits"]]
+    users = sorted(u["name"] for u in json.loads(_sh(host, f"{CLI} users list --json")))
+    collections = sorted(c["name"] for c in json.loads(_sh(host, f"{CLI} collections list --json")))
+    return {
+        "searches": searches,
+        "users": users,
+        "collections": collections,
+        "points": json.loads(_sh(host, COUNTS)),
+    }
+
+
+def _wait_ready(host, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (
+            host.run(
+                "curl -fsS http://127.0.0.1:8000/readyz && curl -fsS http://127.0.0.1:8080/readyz"
+            ).rc
+            == 0
+        ):
+            return
+        time.sleep(2)
+    raise AssertionError("services not ready")
+
+
+def _playbook(host, playbook: str, *extra: str) -> subprocess.CompletedProcess:
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("needs the molecule inventory (run through `molecule verify`)")
+    command = [
+        str(Path(sys.executable).with_name("ansible-playbook")),
+        "-i",
+        inventory,
+        str(REPO / "playbooks" / playbook),
+        "--limit",
+        host.backend.host,
+        *extra,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=os.environ)
+
+
+def _fingerprint(host) -> str:
+    """Digest of the database and the vector store, and when vecpipe last started."""
+    return _sh(
+        host,
+        "cd /var/lib/semantik && find webui.db vectors -type f -print0 | sort -z "
+        "| xargs -0 sha256sum | sha256sum; "
+        "systemctl show -p ActiveEnterTimestamp semantik-vecpipe.service",
+    )
+
+
+@pytest.fixture(scope="module")
+def indexed(host):
+    """A collection of our own, indexed to completion, and its searches before any backup."""
+    with host.sudo():
+        _wait_ready(host)
+        folder = f"/srv/documents/{COLLECTION}"
+        _sh(host, f"mkdir -p {folder}")
+        for name, text in DOCS.items():
+            _sh(host, f"printf %s {shlex.quote(text)} > {folder}/{name}")
+        if COLLECTION not in _sh(host, f"{CLI} collections list --json"):
+            _sh(host, f"{CLI} collections create {COLLECTION} --source {COLLECTION}")
+        _sh(host, f"{CLI} index {COLLECTION} --wait")
+        return _state(host)
+
+
+def test_cron_job_schedules_the_backup_command(host):
+    cron = host.file("/etc/cron.d/semantik-backup")
+    assert cron.exists and cron.user == "root" and cron.mode == 0o644
+    assert "systemd-cat --identifier=semantik-backup /usr/local/sbin/semantik-backup" in (
+        cron.content_string
+    )
+    assert host.service("cron").is_running and host.service("cron").is_enabled
+    backups = host.file(BACKUP_DIR)
+    assert backups.is_directory and backups.user == "root" and backups.mode == 0o700
+    with host.sudo():
+        env = host.file("/etc/semantik-backup/backup.env")
+        assert env.mode == 0o600 and "SEMANTIK_BACKUP_DIR=/var/backups/semantik" in (
+            env.content_string
+        )
+
+
+def test_backup_then_disaster_then_restore_playbook(host, indexed):
+    assert indexed["searches"][QUERIES[0]][0][0].endswith("bread.txt")
+    assert indexed["points"][COLLECTION] >= 3
+    with host.sudo():
+        # The cron job's own command line, as cron would run it (its user, its PATH).
+        line = next(
+            ln
+            for ln in host.file("/etc/cron.d/semantik-backup").content_string.splitlines()
+            if "semantik-backup" in ln and not ln.startswith(("#", "SHELL", "PATH"))
+        )
+        fields = line.split()
+        user, command = fields[5], " ".join(fields[6:])
+        started = time.monotonic()
+        _sh(host, f"runuser -u {user} -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin {command}")
+        backup_seconds = time.monotonic() - started
+        logged = _sh(host, "journalctl -t semantik-backup -o cat --no-pager")
+        assert "semantik-backup: ok archive=/var/backups/semantik/semantik-backup-" in logged
+        status = json.loads(host.file(f"{BACKUP_DIR}/status.json").content_string)
+        assert status["last_result"] == "ok"
+        archive = status["last_archive"]
+        assert host.file(archive).mode == 0o600
+
+        # Disaster: services stopped, database and vectors gone.
+        _sh(host, "systemctl stop semantik-webui.service semantik-vecpipe.service")
+        _sh(host, "rm -rf /var/lib/semantik/webui.db* /var/lib/semantik/vectors")
+
+    started = time.monotonic()
+    result = _playbook(host, "restore.yml")
+    restore_seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "semantik-restore: ok" in result.stdout
+
+    with host.sudo():
+        _wait_ready(host)
+        assert host.service("semantik-vecpipe.service").is_running
+        assert host.service("semantik-webui.service").is_running
+        after = _state(host)
+        assert host.file("/var/lib/semantik/webui.db").user == "semantik"
+    assert after == indexed
+    print(f"\nbackup (cron command) {backup_seconds:.1f}s; restore playbook {restore_seconds:.1f}s")
+
+
+def test_corrupted_archive_is_refused_and_nothing_changes(host, indexed):
+    with host.sudo():
+        status = json.loads(host.file(f"{BACKUP_DIR}/status.json").content_string)
+        bad = "/root/corrupted-backup.tar.gz"
+        _sh(host, f"cp {status['last_archive']} {bad}")
+        size = int(_sh(host, f"stat -c %s {bad}"))
+        _sh(host, f"printf 'XXXXXXXX' | dd of={bad} bs=1 seek={size // 2} conv=notrunc status=none")
+        before = _fingerprint(host)
+
+    result = _playbook(host, "restore.yml", "-e", f"backup_restore_archive={bad}")
+    assert result.returncode != 0
+    assert "exit 3" in result.stdout and "corrupt" in result.stdout
+
+    with host.sudo():
+        assert _fingerprint(host) == before  # same data, vecpipe never restarted
+        assert host.service("semantik-vecpipe.service").is_running
+        assert _state(host) == indexed
+        _sh(host, f"rm -f {bad}")
