@@ -15,7 +15,10 @@ export PATH := $(BIN):$(PATH)
 # Add yours on its own line: MOLECULE_SCENARIOS += name
 MOLECULE_SCENARIOS := common
 
-.PHONY: help venv images lint pytest molecule molecule-all test clean
+# Scenarios run at once by `make test` (CI sets it from the core count).
+MOLECULE_JOBS ?= 1
+
+.PHONY: help venv images lint lint-yaml lint-ansible lint-python pytest molecule molecule-all test clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -30,9 +33,12 @@ $(VENV)/.installed: pyproject.toml
 images: ## Build the molecule test-host images (only when their recipe changed)
 	molecule/resources/build-testhost-images.sh
 
-lint: venv ## yamllint, ansible-lint (production profile) and ruff
+lint: lint-yaml lint-ansible lint-python ## yamllint, ansible-lint (production profile) and ruff
+lint-yaml: venv
 	$(TIMED) yamllint $(BIN)/yamllint -s .
+lint-ansible: venv
 	$(TIMED) ansible-lint $(BIN)/ansible-lint
+lint-python: venv
 	$(TIMED) ruff $(BIN)/ruff check .
 
 pytest: venv ## The Python test suite (tests/, without tests/molecule)
@@ -48,7 +54,13 @@ molecule-all: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every scenario in 
 molecule-%: venv images
 	$(TIMED) molecule:$* $(BIN)/molecule test -s $*
 
-test: lint pytest molecule-all ## Everything CI runs: lint, pytest, every molecule scenario
+# Every stage runs even when an earlier one fails; the exit status reports any failure.
+test: venv images ## Everything CI runs: lint, pytest, every molecule scenario
+	@rc=0; \
+	$(MAKE) --no-print-directory -k lint || rc=1; \
+	$(MAKE) --no-print-directory pytest || rc=1; \
+	$(MAKE) --no-print-directory -k -j$(MOLECULE_JOBS) -O molecule-all || rc=1; \
+	exit $$rc
 
 clean: ## Destroy molecule test hosts and remove caches
 	-for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule destroy -s $$s; done
