@@ -108,7 +108,9 @@ def create_backup(settings: Settings, to: Path | None = None) -> BackupResult:
         partial = dest / f".{name}.partial"
         stack = ExitStack()
         try:
-            shutil.rmtree(staging, ignore_errors=True)
+            # Leftovers of a run that was killed (we hold the lock: nobody else writes here).
+            for stale in [*dest.glob(".staging-*"), *dest.glob(".semantik-backup-*.partial")]:
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
             (staging / "database").mkdir(mode=0o700, parents=True)
             (staging / "vectors").mkdir(mode=0o700)
             store = stack.enter_context(

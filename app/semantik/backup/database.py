@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from semantik.backup.errors import ArchiveRefused, BackupError
+from semantik.backup.ownership import match_owner
 
 
 def backup_database(src: Path, dst: Path) -> None:
@@ -24,6 +25,8 @@ def backup_database(src: Path, dst: Path) -> None:
     finally:
         target.close()
         source.close()
+        # A read-only open of a WAL database leaves -wal/-shm behind: keep them webui's.
+        match_owner([src.with_name(src.name + s) for s in ("-wal", "-shm")], src)
 
 
 def check_database(path: Path) -> None:

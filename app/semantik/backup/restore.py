@@ -23,6 +23,7 @@ from semantik.backup.archive import DB_ENTRY, open_archive
 from semantik.backup.database import check_database
 from semantik.backup.errors import BackupError
 from semantik.backup.manifest import Manifest, Versions, check_versions
+from semantik.backup.ownership import match_owner
 from semantik.backup.services import Services, exclusive_lock
 from semantik.backup.vectors import open_store, served_model, vecpipe_running
 from semantik.shared.settings import Settings
@@ -36,15 +37,6 @@ class RestoreResult:
     seconds: float
     service_mode: str
     kept_previous: Path | None
-
-
-def _chown_tree(path: Path, uid: int, gid: int) -> None:
-    if os.geteuid() != 0:
-        return
-    os.chown(path, uid, gid)
-    if path.is_dir():
-        for child in path.rglob("*"):
-            os.chown(child, uid, gid, follow_symlinks=False)
 
 
 def _lookup(user: str, group: str) -> tuple[int, int]:
@@ -135,13 +127,10 @@ def restore(
             services.stop()
             aside = data_dir / f".pre-restore-{stamp}"
             aside.mkdir(mode=0o700)
-            owner = data_dir.stat()
             try:
                 _install_database(settings, staging / "archive" / DB_ENTRY, aside)
-                _chown_tree(settings.database_path, owner.st_uid, owner.st_gid)
                 store.install(shards, aside)
-                if settings.vectors_dir.exists():
-                    _chown_tree(settings.vectors_dir, owner.st_uid, owner.st_gid)
+                match_owner([settings.database_path, settings.vectors_dir], data_dir)
                 if include_config:
                     _restore_config(settings, manifest, staging / "archive")
             except BaseException:

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from semantik.backup.errors import ArchiveRefused, BackupError
+from semantik.backup.ownership import match_owner
 from semantik.backup.shardtar import extract_tar
 from semantik.shared.settings import Settings
 
@@ -99,6 +100,7 @@ class EmbeddedStore:
         if self._direct is not None:
             self._direct.close()
             self._direct = None
+            match_owner([self.settings.vectors_dir], self.settings.data_dir)
 
     def collections(self) -> list[str]:
         if self.use_vecpipe:
