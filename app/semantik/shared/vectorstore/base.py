@@ -81,6 +81,8 @@ class StoreQuery:
     # Cosine similarity floor for dense and hybrid (applied to the dense branch: RRF scores are
     # ranks, not similarities); BM25 score floor for keyword.
     score_threshold: float | None = None
+    # Brute force instead of the HNSW index: the reference for recall checks (bench).
+    exact: bool = False
 
 
 @dataclass

@@ -54,9 +54,10 @@ def build_filter(flt: PointFilter | None):
 
 def build_query(query: StoreQuery):
     """The QueryRequest for one search: dense, keyword, or both fused by RRF."""
-    from qdrant_edge import Fusion, Prefetch, Query, QueryRequest, SparseVector
+    from qdrant_edge import Fusion, Prefetch, Query, QueryRequest, SearchParams, SparseVector
 
     flt = build_filter(query.filter)
+    params = SearchParams(exact=True) if query.exact else None
     if query.mode == "dense":
         return QueryRequest(
             limit=query.k,
@@ -64,6 +65,7 @@ def build_query(query: StoreQuery):
             filter=flt,
             score_threshold=query.score_threshold,
             with_payload=True,
+            params=params,
         )
     sparse = SparseVector(query.sparse.indices, query.sparse.values)
     if query.mode == "keyword":
@@ -83,6 +85,7 @@ def build_query(query: StoreQuery):
                 query=Query.Nearest(list(query.dense), using=DENSE),
                 filter=flt,
                 score_threshold=query.score_threshold,
+                params=params,
             ),
             Prefetch(limit=depth, query=Query.Nearest(sparse, using=SPARSE), filter=flt),
         ],

@@ -56,6 +56,7 @@ def build_query(query: StoreQuery) -> dict:
 
     flt = build_filter(query.filter)
     common = {"limit": query.k, "with_payload": True}
+    params = models.SearchParams(exact=True) if query.exact else None
     if query.mode == "dense":
         return {
             **common,
@@ -63,6 +64,7 @@ def build_query(query: StoreQuery) -> dict:
             "using": DENSE,
             "query_filter": flt,
             "score_threshold": query.score_threshold,
+            "search_params": params,
         }
     sparse = models.SparseVector(indices=query.sparse.indices, values=query.sparse.values)
     if query.mode == "keyword":
@@ -83,6 +85,7 @@ def build_query(query: StoreQuery) -> dict:
                 filter=flt,
                 limit=depth,
                 score_threshold=query.score_threshold,
+                params=params,
             ),
             models.Prefetch(query=sparse, using=SPARSE, filter=flt, limit=depth),
         ],
