@@ -68,3 +68,23 @@ clean: ## Destroy molecule test hosts and remove caches
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # ---- More targets (run, demo, bench, docker-*): append below ----
+
+# ---- frontend: app/frontend (React + Vite) built into app/semantik/webui/static ----
+FRONTEND := app/frontend
+NPM_CI := npm ci --no-audit --no-fund
+.PHONY: frontend frontend-deps frontend-test e2e
+
+frontend-deps: $(FRONTEND)/node_modules/.package-lock.json
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM_CI)
+
+frontend: frontend-deps ## Build the browser app into app/semantik/webui/static (commit the result)
+	cd $(FRONTEND) && $(TIMED) frontend-build npm run build
+
+frontend-test: frontend-deps venv ## Type-check + Vitest unit tests; the committed build must match the sources
+	cd $(FRONTEND) && $(TIMED) frontend-typecheck npm run typecheck
+	cd $(FRONTEND) && $(TIMED) vitest npm test
+	$(TIMED) frontend-stamp $(BIN)/pytest -q tests/frontend/test_build_stamp.py
+
+e2e: frontend-deps venv ## Browser end-to-end test in headless chromium (apt-get install chromium); screenshots in out/screenshots/
+	SEMANTIK_E2E_REQUIRED=1 $(TIMED) e2e $(BIN)/pytest -q tests/frontend/test_browser_e2e.py

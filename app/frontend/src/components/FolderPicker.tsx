@@ -4,7 +4,16 @@ import { useEffect, useState } from "react";
 import { useSession } from "../session";
 import { ErrorMessage } from "./Alert";
 
-export const ROOT = ".";
+const ROOT = ".";
+
+// Drawn, not an emoji: machines without an emoji font would show an empty box.
+function FolderIcon() {
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path d="M2 5.5A1.5 1.5 0 0 1 3.5 4h5.3l2 2.5h9.7A1.5 1.5 0 0 1 22 8v10.5a1.5 1.5 0 0 1-1.5 1.5h-17A1.5 1.5 0 0 1 2 18.5z" />
+    </svg>
+  );
+}
 
 function crumbs(path: string): { label: string; path: string }[] {
   const parts = path && path !== ROOT ? path.split("/") : [];
@@ -83,7 +92,7 @@ export function FolderPicker({
           {dirs.map((d) => (
             <li key={d}>
               <button type="button" className="folder" onClick={() => open(d)}>
-                <span aria-hidden="true">📁 </span>
+                <FolderIcon />
                 {d.split("/").pop()}
               </button>
             </li>

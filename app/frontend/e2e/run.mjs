@@ -1,0 +1,262 @@
+// End-to-end test in a real browser: Debian's chromium driven by playwright-core against a
+// running webui + vecpipe (tests/frontend/test_browser_e2e.py starts them and sets the env).
+//
+// Env: SEMANTIK_E2E_URL (webui base URL), SEMANTIK_E2E_USER / SEMANTIK_E2E_PASSWORD (an admin),
+// SEMANTIK_E2E_FOLDER (folder under the documents root to index), SEMANTIK_E2E_QUERY and
+// SEMANTIK_E2E_EXPECT (a path the top hit must be, and text the opened document must contain:
+// "path|text"), SEMANTIK_E2E_SCREENSHOTS (where the PNGs go), CHROMIUM (default /usr/bin/chromium).
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+function need(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`e2e: ${name} is not set`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const base = need("SEMANTIK_E2E_URL").replace(/\/$/, "");
+const username = need("SEMANTIK_E2E_USER");
+const password = need("SEMANTIK_E2E_PASSWORD");
+const folder = need("SEMANTIK_E2E_FOLDER");
+const query = need("SEMANTIK_E2E_QUERY");
+const [expectPath, expectText] = need("SEMANTIK_E2E_EXPECT").split("|");
+const shots = need("SEMANTIK_E2E_SCREENSHOTS");
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const collection = `e2e-${Date.now().toString(36)}`;
+const INDEX_TIMEOUT_MS = Number(process.env.SEMANTIK_E2E_INDEX_TIMEOUT_MS || 180_000);
+
+// Without the background-networking flags Chromium floods a closed network with connections.
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+mkdirSync(shots, { recursive: true });
+const profile = mkdtempSync(join(tmpdir(), "semantik-e2e-profile-"));
+let step = "start";
+let shotNo = 0;
+
+function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+async function shot(page, name) {
+  shotNo += 1;
+  const file = join(shots, `${String(shotNo).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`  screenshot ${file}`);
+}
+
+/** Follows a link of the main navigation. */
+async function nav(name) {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+}
+
+async function run(name, fn) {
+  step = name;
+  const started = Date.now();
+  await fn();
+  console.log(`ok   ${name} (${Date.now() - started} ms)`);
+}
+
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  args: FLAGS,
+  viewport: { width: 1280, height: 860 },
+  acceptDownloads: true,
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const consoleErrors = [];
+page.on("console", (msg) => {
+  // 401s during the refresh test are expected network errors, not app errors.
+  if (msg.type() === "error" && !/401|Unauthorized/.test(msg.text())) consoleErrors.push(msg.text());
+});
+page.on("pageerror", (err) => consoleErrors.push(String(err)));
+
+try {
+  await run("login page loads; a wrong password is refused", async () => {
+    await page.goto(`${base}/`);
+    await page.getByLabel("User name").fill(username);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").waitFor();
+    await shot(page, "login-refused");
+  });
+
+  await run("every form field has a label", async () => {
+    const unlabeled = await page.$$eval("input, select", (els) =>
+      els.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).length,
+    );
+    assert(unlabeled === 0, `${unlabeled} form fields without a label`);
+  });
+
+  await run("sign in", async () => {
+    await page.getByLabel("Password").fill(password);
+    await page.getByLabel("Password").press("Enter");
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
+    assert((await page.getByRole("heading", { level: 1 }).textContent()) === "Search", "lands on search");
+  });
+
+  await run("skip link is the first stop for the keyboard", async () => {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    assert(focused === "Skip to content", `first Tab focused ${JSON.stringify(focused)}`);
+  });
+
+  await run("create a collection from a folder", async () => {
+    await nav("Collections");
+    await page.getByLabel("Name").fill(collection);
+    await page.getByRole("button", { name: folder, exact: false }).first().click();
+    await page.getByText(`Chosen: ${folder}`).waitFor();
+    await shot(page, "create-collection");
+    await page.getByRole("button", { name: "Create and index" }).click();
+    await page.waitForURL(/#\/jobs\/\d+/);
+  });
+
+  await run("watch it index (live progress)", async () => {
+    await page.getByRole("progressbar").waitFor();
+    await shot(page, "indexing");
+    const status = page.locator(".job-progress .status");
+    await status.filter({ hasText: /^(Finished|Failed|Cancelled|Interrupted)/ }).waitFor({
+      timeout: INDEX_TIMEOUT_MS,
+    });
+    const text = await status.textContent();
+    assert(text?.startsWith("Finished"), `job ended as ${JSON.stringify(text)}`);
+    const count = async (label) =>
+      Number(await page.locator(".counts div", { has: page.locator(`dt:text-is("${label}")`) }).locator("dd").textContent());
+    const found = await count("Files found");
+    const chunks = await count("Chunks");
+    const failed = await count("Failed");
+    assert(found > 0 && chunks > 0, `found ${found} files, ${chunks} chunks`);
+    // The fixture folder holds one file that cannot be indexed: its error must be listed.
+    if (failed > 0) {
+      await page.locator(".file-errors li").first().waitFor();
+    }
+    console.log(`  indexed: ${found} files, ${chunks} chunks, ${failed} failed`);
+    await shot(page, "indexed");
+  });
+
+  await run("the collection is listed as indexed", async () => {
+    await nav("Collections");
+    const item = page.locator("li.collection", { has: page.getByRole("heading", { name: collection }) });
+    await item.waitFor();
+    await item.locator(".badge", { hasText: /Ready|Indexed with errors/ }).waitFor();
+    await shot(page, "collections");
+  });
+
+  await run("search it", async () => {
+    await nav("Search");
+    await page.getByLabel("Search your documents").fill(query);
+    await page.getByRole("checkbox", { name: collection }).check();
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    const first = page.getByRole("article").first();
+    await first.waitFor();
+    const path = await first.locator(".path").textContent();
+    assert(path === expectPath, `top hit is ${path}, expected ${expectPath}`);
+    assert((await first.locator("mark").count()) > 0, "the snippet highlights the query's words");
+    await shot(page, "search-results");
+  });
+
+  await run("open the top result", async () => {
+    const first = page.getByRole("article").first();
+    const [doc] = await Promise.all([
+      context.waitForEvent("page"),
+      first.getByRole("button", { name: /^Open/ }).click(),
+    ]);
+    await doc.waitForURL(/^blob:/);
+    await doc.waitForLoadState();
+    const body = await doc.locator("body").textContent();
+    assert(body?.includes(expectText), `opened document does not contain ${JSON.stringify(expectText)}`);
+    await shot(doc, "opened-document");
+    await doc.close();
+  });
+
+  await run("download the top result", async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("article").first().getByRole("button", { name: /^Download/ }).click(),
+    ]);
+    assert(download.suggestedFilename() === expectPath.split("/").pop(), `downloaded ${download.suggestedFilename()}`);
+  });
+
+  await run("usable on a phone (no sideways scrolling)", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+    await shot(page, "phone-search");
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  await run("about shows the model and device", async () => {
+    await nav("About");
+    await page.getByRole("heading", { name: "Search engine" }).waitFor();
+    const text = await page.locator("main").textContent();
+    assert(/MiniLM/i.test(text ?? ""), "about names the model");
+    assert(/cpu|cuda/i.test(text ?? ""), "about names the device");
+    await shot(page, "about");
+  });
+
+  await run("an expired access token is refreshed without a new sign-in", async () => {
+    const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem("semantik.tokens")));
+    await page.evaluate(() => {
+      const t = JSON.parse(sessionStorage.getItem("semantik.tokens"));
+      t.access_token = "expired.or.forged";
+      sessionStorage.setItem("semantik.tokens", JSON.stringify(t));
+    });
+    await page.reload();
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
+    const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem("semantik.tokens")));
+    assert(after.refresh_token !== before.refresh_token, "the refresh token was rotated");
+  });
+
+  await run("a revoked session leads back to the sign-in page", async () => {
+    // Sign this session out behind the app's back (as a password change elsewhere would):
+    // its next call gets 401, the refresh is refused, and the app asks to sign in again.
+    const tokens = await page.evaluate(() => JSON.parse(sessionStorage.getItem("semantik.tokens")));
+    const response = await fetch(`${base}/api/auth/logout`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${tokens.access_token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: tokens.refresh_token }),
+    });
+    assert(response.status === 204, `logout answered ${response.status}`);
+    await nav("Collections");
+    await page.getByText("Your session has ended. Please sign in again.").waitFor();
+    await shot(page, "session-ended");
+  });
+
+  await run("sign in again, delete the collection, sign out", async () => {
+    await page.getByLabel("User name").fill(username);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
+    await nav("Collections");
+    await page.getByRole("button", { name: `Delete ${collection}` }).click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await page.getByRole("heading", { name: collection }).waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByText("You have signed out.").waitFor();
+  });
+
+  assert(consoleErrors.length === 0, `browser console errors: ${consoleErrors.join(" | ")}`);
+  console.log(`e2e: all steps passed; screenshots in ${shots}`);
+} catch (err) {
+  console.error(`FAIL ${step}: ${err?.stack ?? err}`);
+  if (consoleErrors.length) console.error(`browser console errors: ${consoleErrors.join(" | ")}`);
+  await page.screenshot({ path: join(shots, "failure.png"), fullPage: true }).catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
