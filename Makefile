@@ -69,6 +69,10 @@ clean: ## Destroy molecule test hosts and remove caches
 
 # ---- More targets (run, demo, bench, docker-*): append below ----
 
+.PHONY: run
+run: venv ## vecpipe + webui on loopback over the sample documents (state in ./var); Ctrl-C stops
+	scripts/run-local.sh
+
 # ---- frontend: app/frontend (React + Vite) built into app/semantik/webui/static ----
 FRONTEND := app/frontend
 NPM_CI := npm ci --no-audit --no-fund

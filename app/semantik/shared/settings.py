@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SecretsSettingsSource, SettingsConfigDict
 
 Device = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "float32", "float16", "bfloat16", "int8"]
@@ -40,6 +40,16 @@ class Settings(BaseSettings):
         extra="ignore",
         secrets_dir=_secrets_dir(),
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        # Secret files are named after the field without the SEMANTIK_ prefix (jwt_secret, as the
+        # units' LoadCredential= names them); the directory is looked up when Settings is built,
+        # not when this module is imported.
+        files = SecretsSettingsSource(settings_cls, secrets_dir=_secrets_dir(), env_prefix="")
+        return init_settings, env_settings, dotenv_settings, files
 
     # --- paths -----------------------------------------------------------------------------
     data_dir: Path = Field(
