@@ -183,6 +183,19 @@ try {
     await doc.close();
   });
 
+  await run("an HTML document opens as inert text, not as a page of this origin", async () => {
+    const hit = page.getByRole("article").filter({ has: page.locator(".path", { hasText: /\.html$/ }) }).first();
+    const [doc] = await Promise.all([
+      context.waitForEvent("page"),
+      hit.getByRole("button", { name: /^Open/ }).click(),
+    ]);
+    await doc.waitForURL(/^blob:/);
+    await doc.waitForLoadState();
+    const type = await doc.evaluate(() => document.contentType);
+    assert(type === "text/plain", `HTML document opened as ${type}`);
+    await doc.close();
+  });
+
   await run("download the top result", async () => {
     const [download] = await Promise.all([
       page.waitForEvent("download"),

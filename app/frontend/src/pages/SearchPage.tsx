@@ -5,6 +5,7 @@ import type { SearchHit, SearchResponse } from "../api/types";
 import { ErrorMessage, Notice } from "../components/Alert";
 import { PageHeading } from "../components/PageHeading";
 import { formatScore, plural } from "../format";
+import { inlineType, saveBlob } from "../documents";
 import { highlight } from "../highlight";
 import { useLoad } from "../hooks";
 import { type Route, navigate } from "../router";
@@ -31,22 +32,21 @@ function Result({ hit, rank }: { hit: SearchHit; rank: number }) {
 
   async function fetchDocument(mode: "open" | "download") {
     setError(null);
-    // Open the tab now, inside the click, so popup blockers allow it; fill it once loaded.
+    // Open the tab inside the click, so popup blockers allow it; fill it once loaded.
     const tab = mode === "open" ? window.open("", "_blank") : null;
     try {
       const { blob, filename } = await api.document(hit.collection, hit.path);
-      const url = URL.createObjectURL(blob);
-      if (tab) {
+      const name = filename ?? hit.path.split("/").pop() ?? "document";
+      const type = tab ? inlineType(blob.type) : null;
+      if (tab && type) {
+        const url = URL.createObjectURL(new Blob([blob], { type }));
         tab.location.href = url;
+        window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
       } else {
-        const a = document.createElement("a");
-        a.href = url;
-        a.download = filename ?? hit.path.split("/").pop() ?? "document";
-        document.body.append(a);
-        a.click();
-        a.remove();
+        // Downloads, and documents a browser tab cannot show safely (see documents.ts).
+        tab?.close();
+        saveBlob(blob, name);
       }
-      window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
     } catch (err) {
       tab?.close();
       setError((err as Error).message);
