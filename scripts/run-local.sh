@@ -92,4 +92,4 @@ MSG
 
 # Stop everything as soon as either service exits.
 wait -n "${pids[@]}" || true
-echo "a service exited; see $RUN_DIR/logs/" >&2
+echo "vecpipe or webui stopped; logs in $RUN_DIR/logs/" >&2

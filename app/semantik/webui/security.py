@@ -3,6 +3,7 @@ that are stored only as SHA-256 hashes."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -17,7 +18,8 @@ JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "semantik-webui"
 MIN_PASSWORD_LENGTH = 8
 
-_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+# argon2id with the library's RFC 9106 low-memory profile; a stateless parameter holder.
+_hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
@@ -35,12 +37,15 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# A real hash to verify against when the user does not exist, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    # A real hash to verify against when the user does not exist, so both paths cost the same;
+    # made on first use, not at import.
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def burn_verify_time(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
+    verify_password(_dummy_hash(), password)
 
 
 def new_refresh_token() -> str:
