@@ -212,6 +212,19 @@ try {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  await run("an admin adds a user and disables it", async () => {
+    const reader = `reader-${Date.now().toString(36)}`;
+    await nav("Users");
+    await page.getByLabel("User name").fill(reader);
+    await page.getByLabel("Password", { exact: true }).fill("reader-password-123");
+    await page.getByRole("button", { name: "Add user" }).click();
+    const row = page.getByRole("row", { name: new RegExp(reader) });
+    await row.waitFor();
+    await row.getByRole("button", { name: `Disable ${reader}` }).click();
+    await row.getByRole("cell", { name: "Disabled" }).waitFor();
+    await shot(page, "users");
+  });
+
   await run("about shows the model and device", async () => {
     await nav("About");
     await page.getByRole("heading", { name: "Search engine" }).waitFor();

@@ -21,10 +21,7 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
     setError(null);
     try {
       await api.createUser({ username: username.trim(), password, is_admin: isAdmin });
-      setUsername("");
-      setPassword("");
-      setIsAdmin(false);
-      onAdded();
+      onAdded(); // the page remounts this form: empty fields, no stale "invalid" marks
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -60,10 +57,12 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
           />
         </div>
       </div>
-      <label className="check">
-        <input type="checkbox" checked={isAdmin} onChange={(e) => setIsAdmin(e.target.checked)} />
-        Administrator
-      </label>
+      <div>
+        <label className="check">
+          <input type="checkbox" checked={isAdmin} onChange={(e) => setIsAdmin(e.target.checked)} />
+          Administrator
+        </label>
+      </div>
       <ErrorMessage>{error}</ErrorMessage>
       <button type="submit" disabled={busy}>
         {busy ? "Adding…" : "Add user"}
@@ -158,10 +157,17 @@ function UserRow({ user, onChanged }: { user: User; onChanged: () => void }) {
 export function UsersPage() {
   const { api } = useSession();
   const users = useLoad(() => api.listUsers(), [api]);
+  const [added, setAdded] = useState(0);
   return (
     <>
       <PageHeading title="Users" />
-      <AddUser onAdded={() => void users.reload()} />
+      <AddUser
+        key={added}
+        onAdded={() => {
+          setAdded((n) => n + 1);
+          void users.reload();
+        }}
+      />
       <section className="card" aria-labelledby="users-title">
         <h2 id="users-title">Accounts</h2>
         <ErrorMessage>{users.error}</ErrorMessage>
