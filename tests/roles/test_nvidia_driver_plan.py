@@ -246,3 +246,39 @@ def test_version_of_and_key_values():
         "module": "535.309.01",
         "smi": "Failed: a=b",
     }
+
+
+def test_validation_verdicts():
+    ok = F.judge(
+        ["module=535.309.01", "smi_rc=0", "smi=535.309.01", "gpu=NVIDIA H100", "gpus=8"], True
+    )
+    assert ok["status"] == "ok" and ok["gpus"] == "8"
+    # After an unattended upgrade of the libraries under the old module.
+    bad = F.judge(
+        [
+            "module=535.261.03",
+            "smi_rc=18",
+            "smi=Failed to initialize NVML: Driver/library version mismatch",
+        ],
+        True,
+    )
+    assert bad["status"] == "mismatch" and "535.261.03" in bad["message"]
+    assert (
+        F.judge(["module=", "smi_rc=9", "smi=NVIDIA-SMI has failed"], True)["status"] == "mismatch"
+    )
+    assert F.judge(["module=550.1", "smi_rc=0", "smi=535.2"], True)["status"] == "mismatch"
+    assert F.judge([], False)["status"] == "skipped"
+    assert F.judge([], True, reboot_pending=True)["status"] == "reboot-pending"
+
+
+def test_el9_hold_pattern():
+    rx = plan("Rocky", "9.4", branch="570")["hold_regex"]
+    for name in [
+        "nvidia-driver",
+        "nvidia-driver-cuda-libs",
+        "kmod-nvidia-open-dkms",
+        "libnvidia-ml",
+    ]:
+        assert re.match(rx, name), name
+    for name in ["libnvidia-container1", "nvidia-container-toolkit", "kernel-devel"]:
+        assert not re.match(rx, name), name

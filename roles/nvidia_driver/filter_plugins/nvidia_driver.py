@@ -7,6 +7,7 @@ Filters:
   nvidia_driver_headers   kernel release + plan -> kernel header packages for DKMS
   nvidia_driver_version_of  "535.309.01-0+deb12u1" / "3:580.95.05-1.el9" -> "535.309.01"
   nvidia_driver_key_values  ["k=v", ...] -> {"k": "v"} (output of the role's probe scripts)
+  nvidia_driver_judge     validation probe -> {status: ok|mismatch|skipped|reboot-pending, ...}
 """
 
 import re
@@ -51,6 +52,12 @@ def os_key(facts, aliases=None):
 
 def _expand(names, branch):
     return [n.replace("{branch}", branch) for n in names]
+
+
+def _hold_regex(pattern, branch):
+    if isinstance(pattern, list):
+        pattern = "^(" + "|".join(pattern) + ")$"
+    return pattern.replace("{branch}", branch)
 
 
 def plan(facts, matrix, settings, aliases=None, cuda_archs=None):
@@ -125,7 +132,7 @@ def plan(facts, matrix, settings, aliases=None, cuda_archs=None):
         "version": version,
         "kernel_modules": modules,
         "packages": packages,
-        "hold_regex": src["hold_regex"].replace("{branch}", branch),
+        "hold_regex": _hold_regex(src["hold_regex"], branch),
         "components": list(src.get("components", [])),
         "repo_dir": src.get("repo_dir", ""),
         "module_stream": "",
@@ -207,6 +214,28 @@ def key_values(lines):
     return out
 
 
+def judge(probe, gpu_present, reboot_pending=False):
+    """Validation verdict from the probe (module=, smi_rc=, smi=, gpu=, gpus= lines or dict).
+
+    status: ok | mismatch | skipped (no GPU) | reboot-pending (the operator deferred it).
+    """
+    v = {"module": "", "smi_rc": "", "smi": "", "gpu": "", "gpus": "0"}
+    v.update(key_values(probe) if isinstance(probe, list) else dict(probe or {}))
+    if not gpu_present:
+        v.update(status="skipped", message="no NVIDIA GPU on this host (lspci vendor 10de found nothing)")
+    elif reboot_pending:
+        v.update(status="reboot-pending", message="a reboot is pending (nvidia_driver_reboot is false)")
+    elif v["module"] and str(v["smi_rc"]) == "0" and v["smi"] == v["module"]:
+        v.update(status="ok", message="nvidia-smi %s = module %s" % (v["smi"], v["module"]))
+    else:
+        v.update(
+            status="mismatch",
+            message="loaded module %s, nvidia-smi %s (exit %s)"
+            % (v["module"] or "none", v["smi"] or "none", v["smi_rc"] or "-"),
+        )
+    return v
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -216,4 +245,5 @@ class FilterModule:
             "nvidia_driver_headers": headers,
             "nvidia_driver_version_of": version_of,
             "nvidia_driver_key_values": key_values,
+            "nvidia_driver_judge": judge,
         }
