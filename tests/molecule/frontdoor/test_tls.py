@@ -1,0 +1,133 @@
+"""frontdoor: the proxy on the edge host, probed from the outside host over the network.
+
+The upstream behind nginx is a stand-in (python3 -m http.server on 127.0.0.1:8080), not the app;
+the app's login and search through https are checked in the default scenario."""
+
+import pytest
+from frontdoor_net import address, group_host
+
+testinfra_hosts = ["outside"]
+
+SERVER_NAME = "edge.semantik.test"
+
+
+@pytest.fixture(scope="module")
+def edge():
+    return group_host("edge")
+
+
+@pytest.fixture(scope="module")
+def edge_ip(edge):
+    return address(edge)
+
+
+def s_client(host, target, *flags):
+    return host.run(
+        f"openssl s_client -connect {target}:443 -servername {SERVER_NAME} {' '.join(flags)} "
+        "</dev/null 2>&1"
+    )
+
+
+@pytest.mark.parametrize(("flag", "name"), [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
+def test_tls12_and_tls13_handshakes_succeed(host, edge_ip, flag, name):
+    out = s_client(host, edge_ip, flag)
+    assert out.rc == 0, out.stdout
+    assert f"Protocol  : {name}" in out.stdout or f"New, {name}" in out.stdout, out.stdout
+
+
+@pytest.fixture(scope="module")
+def legacy_tls_server(host):
+    """An openssl s_server on the outside host that speaks TLS 1.0/1.1: proves that the client
+    flags below can negotiate those versions, so a refusal by edge is edge's doing."""
+    host.run_expect(
+        [0],
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=legacy -days 1 "
+        "-keyout /tmp/legacy.key -out /tmp/legacy.crt 2>/dev/null",
+    )
+    host.run(
+        "nohup openssl s_server -accept 4433 -cert /tmp/legacy.crt -key /tmp/legacy.key "
+        "-cipher DEFAULT@SECLEVEL=0 -www >/dev/null 2>&1 & echo $! > /tmp/legacy.pid"
+    )
+    host.run(
+        "for i in $(seq 50); do (echo > /dev/tcp/127.0.0.1/4433) 2>/dev/null && break; "
+        "sleep 0.1; done"
+    )
+    yield
+    host.run("kill $(cat /tmp/legacy.pid)")
+
+
+@pytest.mark.parametrize(("flag", "name"), [("-tls1", "TLSv1"), ("-tls1_1", "TLSv1.1")])
+def test_tls10_and_tls11_are_refused(host, edge_ip, legacy_tls_server, flag, name):
+    legacy = f"{flag} -cipher DEFAULT@SECLEVEL=0"
+    control = host.run(f"openssl s_client -connect 127.0.0.1:4433 {legacy} </dev/null 2>&1")
+    assert control.rc == 0 and f"Protocol  : {name}" in control.stdout, control.stdout
+    out = s_client(host, edge_ip, legacy)
+    assert out.rc != 0, out.stdout
+    assert "Cipher is (NONE)" in out.stdout or "alert protocol version" in out.stdout, out.stdout
+
+
+def test_hsts_and_security_headers(host, edge_ip):
+    headers = host.check_output(f"curl -sk -o /dev/null -D - https://{edge_ip}/").lower()
+    assert "strict-transport-security: max-age=63072000" in headers
+    assert "x-content-type-options: nosniff" in headers
+    assert "x-frame-options: deny" in headers
+    assert "content-security-policy: default-src 'self'" in headers
+    assert "referrer-policy: strict-origin-when-cross-origin" in headers
+    assert "server: nginx\r" in headers  # no version
+
+
+def test_errors_carry_hsts_too(host, edge_ip):
+    headers = host.check_output(f"curl -sk -o /dev/null -D - https://{edge_ip}/metrics").lower()
+    assert headers.startswith("http/2 403")
+    assert "strict-transport-security" in headers
+
+
+def test_http_redirects_to_https(host, edge_ip):
+    out = host.check_output(
+        f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' 'http://{edge_ip}/a/b?q=1'"
+    )
+    assert out == f"301 https://{edge_ip}/a/b?q=1"
+
+
+def test_https_reaches_the_upstream(host, edge_ip):
+    body = host.check_output(f"curl -sk https://{edge_ip}/")
+    assert body == "semantik-upstream-ok"
+
+
+def test_certificate_carries_the_inventory_names(host, edge_ip):
+    text = host.check_output(
+        f"openssl s_client -connect {edge_ip}:443 -servername {SERVER_NAME} </dev/null 2>/dev/null"
+        " | openssl x509 -noout -ext subjectAltName"
+    )
+    assert "DNS:edge.semantik.test" in text
+    assert "DNS:semantik.test" in text
+    assert f"IP Address:{edge_ip}" in text
+
+
+def test_metrics_only_from_allowed_addresses(host, edge, edge_ip):
+    assert (
+        host.check_output(f"curl -sk -o /dev/null -w '%{{http_code}}' https://{edge_ip}/metrics")
+        == "403"
+    )
+    assert edge.check_output("curl -sk https://127.0.0.1/metrics") == "semantik_up 1"
+
+
+def test_login_is_rate_limited(host, edge_ip):
+    codes = host.check_output(
+        "for i in 1 2 3 4 5 6; do curl -sk -o /dev/null -w '%{http_code} ' -X POST "
+        f"-H 'Content-Type: application/json' -d '{{}}' https://{edge_ip}/api/auth/login; done"
+    ).split()
+    assert codes[0] != "429"
+    assert "429" in codes, codes
+    # Only the login is limited.
+    page = host.check_output(f"curl -sk -o /dev/null -w '%{{http_code}}' https://{edge_ip}/")
+    assert page == "200"
+
+
+def test_streams_and_websockets_are_proxied_unbuffered(edge):
+    conf = edge.check_output("nginx -T 2>/dev/null")
+    sse = conf.split("location ~ ^/api/jobs/[^/]+/events$", 1)[1].split("}", 1)[0]
+    assert "proxy_buffering off;" in sse
+    assert "proxy_read_timeout 1h;" in sse
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf
+    assert "proxy_set_header Connection $semantik_connection;" in conf
