@@ -14,6 +14,7 @@ export PATH := $(BIN):$(PATH)
 # Molecule scenarios (molecule/<name>/) that `make test` runs.
 # Add yours on its own line: MOLECULE_SCENARIOS += name
 MOLECULE_SCENARIOS := common
+MOLECULE_SCENARIOS += nvidia
 
 # Scenarios run at once by `make test` (CI sets it from the core count).
 MOLECULE_JOBS ?= 1
