@@ -1,7 +1,8 @@
 """Browser end-to-end: real vecpipe (test model, embedded store) and real webui as processes on
-loopback, then app/frontend/e2e/run.mjs drives Debian's chromium through them: sign in, create a
-collection over a folder, watch it index, search, open and download a hit, token refresh, phone
-layout. Screenshots land in out/screenshots/ (gitignored; CI keeps them as artifacts).
+loopback (`semantik serve`), then app/frontend/e2e/run.mjs drives Debian's chromium through
+them: sign in, create a collection over a folder, watch it index, search, open and download a
+hit, users, token refresh, a revoked session, phone layout. Screenshots land in out/screenshots/
+(gitignored; CI keeps them as artifacts).
 
 Needs node, app/frontend/node_modules (npm ci) and /usr/bin/chromium. Without them the test is
 skipped, unless SEMANTIK_E2E_REQUIRED=1 (``make e2e`` sets it), where it fails instead.
@@ -30,6 +31,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 TEST_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ADMIN = "e2e-admin"
 STARTUP_SECONDS = 180
+# The `semantik` command of the interpreter running the tests (the venv's).
+SEMANTIK = str(Path(sys.executable).parent / "semantik")
 
 pytestmark = pytest.mark.slow
 
@@ -70,12 +73,18 @@ def _wait_ready(url: str, procs: list[subprocess.Popen], logs: list[Path]) -> No
 
 @pytest.fixture
 def stack(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, str]]:
-    """vecpipe + webui as separate processes, configured only through SEMANTIK_* variables."""
+    """vecpipe + webui started as an operator would: `semantik serve`, configured by SEMANTIK_*
+    variables and secret files, the admin made with `semantik users create`."""
     documents = tmp_path / "documents"
     library = documents / "library"
     shutil.copytree(SAMPLES, library)
     (library / "empty.txt").write_text("")  # no text: must show up as a per-file error
     (documents / "other").mkdir()
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir(mode=0o700)
+    for name in ("jwt_secret", "internal_api_key"):
+        (secrets_dir / name).write_text(secrets.token_urlsafe(48))
+        (secrets_dir / name).chmod(0o600)
     vecpipe_port, webui_port = _free_port(), _free_port()
     admin_password = secrets.token_urlsafe(16)
     env = {
@@ -84,35 +93,30 @@ def stack(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, str]]:
         "TRANSFORMERS_OFFLINE": "1",
         "SEMANTIK_DATA_DIR": str(tmp_path / "data"),
         "SEMANTIK_DOCUMENTS_ROOT": str(documents),
+        "SEMANTIK_SECRETS_DIR": str(secrets_dir),
         "SEMANTIK_MODEL_NAME": TEST_MODEL,
         "SEMANTIK_MODEL_PATH": str(model_dir),
         "SEMANTIK_DEVICE": "cpu",
-        "SEMANTIK_JWT_SECRET": secrets.token_urlsafe(48),
-        "SEMANTIK_INTERNAL_API_KEY": secrets.token_urlsafe(32),
+        "SEMANTIK_VECPIPE_PORT": str(vecpipe_port),
+        "SEMANTIK_WEBUI_PORT": str(webui_port),
         "SEMANTIK_VECPIPE_URL": f"http://127.0.0.1:{vecpipe_port}",
+        "SEMANTIK_WORKERS": "1",
     }
     env.pop("SEMANTIK_ENV_FILE", None)
-
-    # The admin exists before webui starts, as an operator would create it.
-    from semantik.webui import accounts
-    from semantik.webui.db import open_database
-
     (tmp_path / "data").mkdir()
-    conn = open_database(tmp_path / "data" / "webui.db")
-    try:
-        accounts.create_user(conn, ADMIN, admin_password, is_admin=True)
-    finally:
-        conn.close()
+    subprocess.run(
+        [SEMANTIK, "users", "create", ADMIN, "--admin", "--password-stdin"],
+        input=admin_password, text=True, env=env, check=True, capture_output=True,
+    )
 
     procs: list[subprocess.Popen] = []
     logs: list[Path] = []
-    for name, port in (("vecpipe", vecpipe_port), ("webui", webui_port)):
+    for name in ("vecpipe", "webui"):
         log = tmp_path / f"{name}.log"
         logs.append(log)
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"semantik.{name}.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=tmp_path,
+            [SEMANTIK, "serve", name], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            cwd=tmp_path,
         ))
     try:
         _wait_ready(f"http://127.0.0.1:{webui_port}/readyz", procs, logs)
