@@ -15,6 +15,7 @@ export PATH := $(BIN):$(PATH)
 # Add yours on its own line: MOLECULE_SCENARIOS += name
 MOLECULE_SCENARIOS := common
 MOLECULE_SCENARIOS += nvidia
+MOLECULE_SCENARIOS += frontdoor
 
 # Scenarios run at once by `make test` (CI sets it from the core count).
 MOLECULE_JOBS ?= 1
