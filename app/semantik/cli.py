@@ -83,6 +83,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--worker-class", "uvicorn.workers.UvicornWorker",
         "--workers", str(settings.workers), "--bind", f"{host}:{port}",
         "--graceful-timeout", "10", "--timeout", "120",
+        # Its control socket defaults to ~/.gunicorn: service users have no home (ProtectHome).
+        "--no-control-socket",
     ]
     # Replace this process so gunicorn is the service (signals from systemd reach it directly).
     os.execv(sys.executable, argv)  # noqa: S606

@@ -99,6 +99,18 @@ async def test_download_is_confined(webui, outside):
     assert anonymous.status_code == 401
 
 
+async def test_delete_collection_removes_its_vectors_and_state(webui, vecpipe_client):
+    await webui.create_collection("gone", "samples")
+    assert (await webui.index("gone"))["status"] == "succeeded"
+    assert (await vecpipe_client.get("/collections/gone")).json()["points_count"] > 0
+    assert (await webui.admin.delete("/api/collections/gone")).status_code == 204
+    assert (await vecpipe_client.get("/collections/gone")).status_code == 404
+    assert (await webui.admin.get("/api/collections/gone")).status_code == 404
+    assert (await webui.admin.get("/api/jobs?collection=gone")).json() == []
+    assert (await webui.admin.delete("/api/collections/gone")).status_code == 404
+    assert webui.documents.joinpath("samples", "honeybees.txt").exists()  # documents untouched
+
+
 async def test_health_about_metrics_and_root(webui):
     assert (await webui.client.get("/livez")).json()["status"] == "ok"
     ready = await webui.client.get("/readyz")
