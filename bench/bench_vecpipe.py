@@ -398,7 +398,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=256, help="chunks for indexing")
     parser.add_argument("--queries", type=int, default=200, help="queries per search run")
     parser.add_argument("--store-points", type=int, default=50_000)
-    parser.add_argument("--recall-texts", type=int, default=12_000)
+    parser.add_argument("--recall-texts", type=int, default=9_000)
     args = parser.parse_args()
     sections = set(args.only.split(","))
 

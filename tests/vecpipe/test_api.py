@@ -162,6 +162,10 @@ async def test_collection_lifecycle_and_conflicts(vecpipe_client):
         "/collections/c1/search", json={"query": "x", "model": "BAAI/bge-small-en-v1.5"}
     )
     assert r.status_code == 409 and "refused" in r.json()["detail"]
+    r = await vecpipe_client.post(
+        "/collections/c1/search", json={"query": "x", "model": "all-MiniLM-L6-v2"}
+    )
+    assert r.status_code == 200  # an alias of the collection's model is the same model
     assert (await vecpipe_client.delete("/collections/c1")).status_code == 204
     assert (await vecpipe_client.delete("/collections/c1")).status_code == 404
     assert (await vecpipe_client.get("/collections/c1")).status_code == 404

@@ -3,6 +3,8 @@ embeddings and real BM25 vectors."""
 
 from __future__ import annotations
 
+import os
+import signal
 import tarfile
 
 import numpy as np
@@ -182,6 +184,18 @@ def test_snapshot_is_a_loadable_tar(store, tmp_path, corpus_points, embedder):
         assert hits[0].payload["path"] == "code/rust.txt"
     finally:
         copy.close()
+
+
+def test_child_process_outlives_sigterm_until_told_to_stop(tmp_path):
+    # systemd signals the whole unit; the child must flush and close only when vecpipe says so.
+    store = StoreProcess(str(tmp_path / "vectors"))
+    try:
+        store.create_collection("c", "m", 384)
+        os.kill(store.pid, signal.SIGTERM)
+        assert store.get_collection("c").name == "c"
+    finally:
+        store.close()
+    assert store._proc.returncode == 0
 
 
 def test_child_process_exit_is_reported(tmp_path):

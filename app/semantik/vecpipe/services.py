@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from semantik.shared.embedding import Embedder, lookup
+from semantik.shared.embedding import Embedder, canonical
 from semantik.shared.metrics import VecpipeMetrics
 from semantik.shared.settings import Settings
 from semantik.shared.vectorstore import VectorStore
@@ -29,5 +29,4 @@ class Services:
 
     def same_model(self, name: str) -> bool:
         """True when ``name`` (or its registry alias) is the served model."""
-        spec = lookup(name)
-        return (spec.name if spec else name) == self.embedder.name
+        return canonical(name) == self.embedder.name

@@ -8,7 +8,14 @@ from semantik.shared.embedding.embedder import (
     resolve_device,
     resolve_precision,
 )
-from semantik.shared.embedding.registry import MODELS, ModelSpec, UnknownModelError, lookup, require
+from semantik.shared.embedding.registry import (
+    MODELS,
+    ModelSpec,
+    UnknownModelError,
+    canonical,
+    lookup,
+    require,
+)
 
 __all__ = [
     "MODELS",
@@ -17,6 +24,7 @@ __all__ = [
     "ModelSpec",
     "PrecisionError",
     "UnknownModelError",
+    "canonical",
     "l2_normalise",
     "lookup",
     "require",

@@ -96,6 +96,12 @@ def lookup(name: str) -> ModelSpec | None:
     return MODELS.get(name) or MODELS.get(ALIASES.get(name, ""))
 
 
+def canonical(name: str) -> str:
+    """The registry name for a name or alias; unknown names are returned unchanged."""
+    spec = lookup(name)
+    return spec.name if spec else name
+
+
 def require(name: str) -> ModelSpec:
     spec = lookup(name)
     if spec is None:

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -188,6 +189,10 @@ def main() -> None:
     parser.add_argument("--root", required=True)
     parser.add_argument("--fd", type=int, required=True)
     args = parser.parse_args()
+    # The parent decides when this process ends (stop message, or EOF when it dies): a SIGTERM
+    # sent to the whole service must not kill it before it has flushed and closed the shards.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _serve(Connection(args.fd), args.root)
     os._exit(0)  # skip interpreter teardown of the native engine's threads
 

@@ -7,6 +7,7 @@ import time
 
 from fastapi import APIRouter, HTTPException, status
 
+from semantik.shared.embedding import canonical
 from semantik.shared.schemas import (
     ErrorResponse,
     SearchHit,
@@ -29,7 +30,7 @@ async def search(
     body: SearchRequest, collection: CollectionDep, services: ServicesDep
 ) -> SearchResponse:
     start = time.perf_counter()
-    if body.model is not None and body.model != collection.model:
+    if body.model is not None and canonical(body.model) != canonical(collection.model):
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"collection {collection.name!r} was built with model {collection.model!r}; "
