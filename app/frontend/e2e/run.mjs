@@ -84,6 +84,11 @@ page.on("console", (msg) => {
   if (msg.type() === "error" && !/401|Unauthorized/.test(msg.text())) consoleErrors.push(msg.text());
 });
 page.on("pageerror", (err) => consoleErrors.push(String(err)));
+// Job progress must arrive over the SSE stream, not only by the polling fallback.
+const sseStatuses = [];
+page.on("response", (r) => {
+  if (/\/api\/jobs\/\d+\/events$/.test(new URL(r.url()).pathname)) sseStatuses.push(r.status());
+});
 
 try {
   await run("login page loads; a wrong password is refused", async () => {
@@ -145,6 +150,7 @@ try {
       await page.locator(".file-errors li").first().waitFor();
     }
     console.log(`  indexed: ${found} files, ${chunks} chunks, ${failed} failed`);
+    assert(sseStatuses.includes(200), `progress stream answered ${JSON.stringify(sseStatuses)}`);
     await shot(page, "indexed");
   });
 
@@ -209,6 +215,9 @@ try {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
     await shot(page, "phone-search");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shot(page, "phone-search-dark");
+    await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
