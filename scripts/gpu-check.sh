@@ -78,13 +78,15 @@ smi = lines[0].split(",")[0].strip() if lines and rc == "0" else ""
 print("detected GPUs :", len(gpus), " ".join(g["slot"] + " [10de:" + g["device_id"] + "]" for g in gpus))
 for l in lines:
     print("nvidia-smi    :", l)
+first = lines[0] if lines else ""
+probe = {"module": module, "smi_rc": rc, "smi": first.split(",")[0].strip(),
+         "gpu": first.split(",", 1)[-1].strip(), "gpus": str(len(lines))}
+verdict = f.judge(probe, bool(gpus))  # the role's own verdict (validate.yml)
 print("driver (smi)  :", smi or "-")
 print("module        :", module or "-")
-if not gpus:
-    print("RESULT: SKIP - no NVIDIA GPU on this host"); sys.exit(0)
-ok = bool(module) and rc == "0" and smi == module
-print("RESULT:", "MATCH" if ok else "MISMATCH", "(nvidia-smi %s, module %s)" % (smi or "failed", module or "not loaded"))
-sys.exit(0 if ok else 1)
+print("RESULT:", {"ok": "MATCH", "mismatch": "MISMATCH", "skipped": "SKIP"}.get(
+    verdict["status"], verdict["status"]), "-", verdict["message"])
+sys.exit(1 if verdict["status"] == "mismatch" else 0)
 EOF
 
 if [ "${GPU_CHECK_BENCH:-1}" = 1 ]; then
