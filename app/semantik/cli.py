@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -28,10 +29,16 @@ def _settings():  # type: ignore[no-untyped-def]
     return Settings()
 
 
-def _db(settings):  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def _database(settings):  # type: ignore[no-untyped-def]
+    """webui's database, migrated to the current schema, closed afterwards."""
     from semantik.webui.db import open_database
 
-    return open_database(settings.database_path)
+    conn = open_database(settings.database_path)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -98,15 +105,13 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     from semantik.webui.errors import Conflict
 
     password = _read_password(args)
-    conn = _db(_settings())
-    try:
-        accounts.create_user(conn, args.name, password, is_admin=args.admin)
-    except Conflict:
-        # Ansible-friendly: an existing user is not an error; nothing about it is changed.
-        print(f"exists: user {args.name!r} already exists; nothing changed")
-        return EXIT_OK
-    finally:
-        conn.close()
+    with _database(_settings()) as conn:
+        try:
+            accounts.create_user(conn, args.name, password, is_admin=args.admin)
+        except Conflict:
+            # Ansible-friendly: an existing user is not an error; nothing about it is changed.
+            print(f"exists: user {args.name!r} already exists; nothing changed")
+            return EXIT_OK
     print(f"created: user {args.name!r}{' (admin)' if args.admin else ''}")
     return EXIT_OK
 
@@ -114,11 +119,8 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 def cmd_users_list(args: argparse.Namespace) -> int:
     from semantik.webui import accounts
 
-    conn = _db(_settings())
-    try:
+    with _database(_settings()) as conn:
         users = accounts.list_users(conn)
-    finally:
-        conn.close()
     if args.json:
         print(json.dumps([u.__dict__ for u in users], indent=2))
         return EXIT_OK
@@ -133,11 +135,8 @@ def _users_toggle(disabled: bool) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from semantik.webui import accounts
 
-        conn = _db(_settings())
-        try:
+        with _database(_settings()) as conn:
             accounts.set_disabled(conn, args.name, disabled)
-        finally:
-            conn.close()
         print(f"{'disabled' if disabled else 'enabled'}: user {args.name!r}")
         return EXIT_OK
 
@@ -148,11 +147,8 @@ def cmd_users_set_password(args: argparse.Namespace) -> int:
     from semantik.webui import accounts
 
     password = _read_password(args)
-    conn = _db(_settings())
-    try:
+    with _database(_settings()) as conn:
         accounts.set_password(conn, args.name, password)
-    finally:
-        conn.close()
     print(f"password set: user {args.name!r} (their sessions were signed out)")
     return EXIT_OK
 
@@ -174,8 +170,7 @@ def cmd_collections_create(args: argparse.Namespace) -> int:
     from semantik.webui.services import create_collection
 
     settings = _settings()
-    conn = _db(settings)
-    try:
+    with _database(settings) as conn:
         collection = asyncio.run(
             _with_vecpipe(
                 settings,
@@ -193,19 +188,14 @@ def cmd_collections_create(args: argparse.Namespace) -> int:
         if args.index:
             job_id = catalog.create_job(conn, collection)
             print(f"queued: job {job_id} (webui runs it; follow with `semantik jobs`)")
-    finally:
-        conn.close()
     return EXIT_OK
 
 
 def cmd_collections_list(args: argparse.Namespace) -> int:
     from semantik.webui import catalog
 
-    conn = _db(_settings())
-    try:
+    with _database(_settings()) as conn:
         rows = [(c, catalog.collection_stats(conn, c.id)) for c in catalog.list_collections(conn)]
-    finally:
-        conn.close()
     if args.json:
         print(json.dumps([{**c.__dict__, **stats} for c, stats in rows], indent=2))
         return EXIT_OK
@@ -232,16 +222,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     from semantik.webui.indexer import Indexer
 
     settings = _settings()
-    conn = _db(settings)
-    try:
+    with _database(settings) as conn:
         collection = catalog.get_collection(conn, args.name)
         if not args.wait:
             job_id = catalog.create_job(conn, collection)
             print(f"queued: job {job_id} for {args.name!r}; the running webui picks it up")
             return EXIT_OK
         job_id = catalog.create_job(conn, collection, claim=True)
-    finally:
-        conn.close()
     print(f"running: job {job_id} for {args.name!r} in this process", file=sys.stderr)
 
     async def run(vecpipe):  # type: ignore[no-untyped-def]
@@ -259,12 +246,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_jobs(args: argparse.Namespace) -> int:
     from semantik.webui import catalog
 
-    conn = _db(_settings())
-    try:
+    with _database(_settings()) as conn:
         for job in catalog.list_jobs(conn, args.collection, args.limit):
             print(f"{job['collection']}: {_job_line(job)}")
-    finally:
-        conn.close()
     return EXIT_OK
 
 
@@ -272,8 +256,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from semantik.webui import searching
 
     settings = _settings()
-    conn = _db(settings)
-    try:
+    with _database(settings) as conn:
         hits, model = asyncio.run(
             _with_vecpipe(
                 settings,
@@ -283,8 +266,6 @@ def cmd_search(args: argparse.Namespace) -> int:
                 ),
             )
         )
-    finally:
-        conn.close()
     if args.json:
         print(json.dumps(
             {
@@ -346,12 +327,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         from semantik.webui.db import schema_version
 
-        conn = _db(settings)
-        try:
+        with _database(settings) as conn:
             version = schema_version(conn)
             users = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
-        finally:
-            conn.close()
         record(True, f"database ok: {settings.database_path} (schema {version}, {users} users)")
     except Exception as exc:
         record(False, f"database unusable: {settings.database_path} ({exc})")
