@@ -82,6 +82,9 @@ async def test_reindex_does_exactly_the_incremental_work(webui):
     counts = {k: third[k] for k in ("added", "updated", "skipped", "removed", "failed")}
     assert counts == {"added": 1, "updated": 1, "skipped": 4, "removed": 1, "failed": 0}
 
+    metrics = (await webui.client.get("/metrics")).text
+    assert 'semantik_webui_jobs_finished_total{status="succeeded"} 3.0' in metrics
+    assert 'semantik_webui_files_processed_total{outcome="skipped"} 10.0' in metrics
     paths = {f["path"] for f in (await webui.admin.get("/api/collections/incr/files")).json()}
     assert "lighthouses.html" not in paths and "new-topic.txt" in paths
 

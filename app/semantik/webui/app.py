@@ -17,12 +17,12 @@ from fastapi.staticfiles import StaticFiles
 
 from semantik import __version__
 from semantik.shared.logging import setup_logging
-from semantik.shared.metrics import RequestMetrics
 from semantik.shared.settings import Settings, get_settings
 from semantik.webui import catalog
 from semantik.webui.db import open_database
 from semantik.webui.errors import SemantikError, Unauthorized
 from semantik.webui.indexer import Indexer, JobRunner
+from semantik.webui.metrics import WebuiMetrics
 from semantik.webui.routers import auth, collections, health, jobs, search, sources, users
 from semantik.webui.vecpipe_client import VecpipeClient
 
@@ -60,7 +60,7 @@ async def lifespan(app: FastAPI):
     if interrupted:
         log.warning("marked jobs %s as interrupted (their process is gone)", interrupted)
     vecpipe = VecpipeClient.from_settings(settings, transport=app.state.vecpipe_transport)
-    runner = JobRunner(Indexer(settings, vecpipe))
+    runner = JobRunner(Indexer(settings, vecpipe, app.state.metrics))
     app.state.vecpipe, app.state.runner = vecpipe, runner
     runner.start()
     log.info("webui ready on documents root %s, vecpipe at %s", settings.documents_root,
@@ -89,7 +89,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.vecpipe_transport = vecpipe_transport
-    app.state.metrics = RequestMetrics("webui")
+    app.state.metrics = WebuiMetrics()
     app.middleware("http")(app.state.metrics.middleware())
 
     @app.exception_handler(SemantikError)

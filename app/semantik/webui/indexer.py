@@ -30,6 +30,7 @@ from semantik.shared.settings import Settings
 from semantik.webui import catalog
 from semantik.webui.db import connect, now
 from semantik.webui.errors import Conflict, SemantikError, UpstreamUnavailable
+from semantik.webui.metrics import WebuiMetrics
 from semantik.webui.vecpipe_client import VecpipeClient
 
 log = logging.getLogger("semantik.webui.indexer")
@@ -98,9 +99,12 @@ def sha256_file(path: Path) -> str:
 class Indexer:
     """Runs one job at a time against a vecpipe client; reusable across jobs."""
 
-    def __init__(self, settings: Settings, vecpipe: VecpipeClient) -> None:
+    def __init__(
+        self, settings: Settings, vecpipe: VecpipeClient, metrics: WebuiMetrics | None = None
+    ) -> None:
         self.settings = settings
         self.vecpipe = vecpipe
+        self.metrics = metrics  # None in the CLI: a one-shot process has no /metrics
         self._executor = ThreadPoolExecutor(
             settings.extraction_workers, thread_name_prefix="semantik-extract"
         )
@@ -204,8 +208,14 @@ class Indexer:
                 "WHERE id = ?",
                 (status, error, now(), job_id),
             )
-            log.info("job %s %s", job_id, status)
-            return catalog.get_job(conn, job_id)
+            job = catalog.get_job(conn, job_id)
+            log.info("job %s %s: %s", job_id, status, error or "ok")
+            if self.metrics:
+                self.metrics.jobs_finished.labels(status).inc()
+                self.metrics.job_seconds.observe(job["finished_at"] - job["started_at"])
+                for outcome in ("added", "updated", "skipped", "removed", "failed", "unsupported"):
+                    self.metrics.files_processed.labels(outcome).inc(job[outcome])
+            return job
         finally:
             conn.close()
 
