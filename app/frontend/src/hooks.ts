@@ -50,3 +50,30 @@ export function useInterval(tick: () => void, ms: number, active: boolean): void
     return () => window.clearInterval(id);
   }, [ms, active]);
 }
+
+/** A user action (form submit, button): busy while it runs, its error message if it fails. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+  const run = useCallback(async (action: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      if (alive.current) setError((err as Error).message);
+      return false;
+    } finally {
+      if (alive.current) setBusy(false);
+    }
+  }, []);
+  return { busy, error, setError, run };
+}

@@ -6,7 +6,7 @@ import { ErrorMessage, Notice } from "../components/Alert";
 import { FolderPicker } from "../components/FolderPicker";
 import { PageHeading } from "../components/PageHeading";
 import { formatDate } from "../format";
-import { useInterval, useLoad } from "../hooks";
+import { useAction, useInterval, useLoad } from "../hooks";
 import { navigate } from "../router";
 import { useSession } from "../session";
 
@@ -17,18 +17,15 @@ function CreateCollection({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [source, setSource] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
     if (source === null) {
       setError("Choose the folder to index.");
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const created = await api.createCollection({
         name: name.trim(),
         source,
@@ -37,11 +34,7 @@ function CreateCollection({ onCreated }: { onCreated: () => void }) {
       });
       onCreated();
       if (created.active_job_id !== null) navigate(`/jobs/${created.active_job_id}`);
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -87,22 +80,12 @@ function CreateCollection({ onCreated }: { onCreated: () => void }) {
 function CollectionItem({ collection, onChanged }: { collection: Collection; onChanged: () => void }) {
   const { api, user } = useSession();
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run: runAction } = useAction();
   const active = collection.active_job_id !== null;
   const headingId = `collection-${collection.name}`;
 
   async function run(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      setError((err as Error).message);
-      setConfirming(false);
-    } finally {
-      setBusy(false);
-    }
+    if (!(await runAction(action))) setConfirming(false);
   }
 
   const state = active

@@ -6,6 +6,7 @@ import { ErrorMessage } from "../components/Alert";
 import { JobProgress } from "../components/JobProgress";
 import { PageHeading } from "../components/PageHeading";
 import { formatDate } from "../format";
+import { useAction } from "../hooks";
 import { useSession } from "../session";
 
 const POLL_MS = 1500;
@@ -15,7 +16,8 @@ export function JobPage({ jobId }: { jobId: number }) {
   const [job, setJob] = useState<Job | null>(null);
   const [failedFiles, setFailedFiles] = useState<FileState[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [cancelling, setCancelling] = useState(false);
+  const cancelAction = useAction();
+  const cancelling = cancelAction.busy;
 
   useEffect(() => {
     const abort = new AbortController();
@@ -78,15 +80,8 @@ export function JobPage({ jobId }: { jobId: number }) {
     };
   }, [api, collection, failed]);
 
-  async function cancel() {
-    setCancelling(true);
-    try {
-      setJob(await api.cancelJob(jobId));
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setCancelling(false);
-    }
+  function cancel() {
+    void cancelAction.run(async () => setJob(await api.cancelJob(jobId)));
   }
 
   return (
@@ -95,7 +90,7 @@ export function JobPage({ jobId }: { jobId: number }) {
       <p>
         <a href="#/collections">Back to collections</a>
       </p>
-      <ErrorMessage>{error}</ErrorMessage>
+      <ErrorMessage>{error ?? cancelAction.error}</ErrorMessage>
       {!job && !error && <p role="status">Loading…</p>}
       {job && (
         <div className="card">
@@ -110,7 +105,7 @@ export function JobPage({ jobId }: { jobId: number }) {
                 type="button"
                 className="secondary"
                 disabled={cancelling || job.cancel_requested}
-                onClick={() => void cancel()}
+                onClick={cancel}
               >
                 {cancelling || job.cancel_requested ? "Cancelling…" : "Cancel job"}
               </button>

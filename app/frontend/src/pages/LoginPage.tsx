@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import type { Api } from "../api/endpoints";
 import type { User } from "../api/types";
 import { ErrorMessage, Notice } from "../components/Alert";
+import { useAction } from "../hooks";
 
 export function LoginPage({
   api,
@@ -14,23 +15,15 @@ export function LoginPage({
 }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   useEffect(() => {
     document.title = "Sign in · Semantik";
   }, []);
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onSignedIn(await api.login(username.trim(), password));
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
-    }
+    void run(async () => onSignedIn(await api.login(username.trim(), password)));
   }
 
   return (

@@ -4,7 +4,7 @@ import type { User } from "../api/types";
 import { ErrorMessage } from "../components/Alert";
 import { PageHeading } from "../components/PageHeading";
 import { formatDate } from "../format";
-import { useLoad } from "../hooks";
+import { useAction, useLoad } from "../hooks";
 import { useSession } from "../session";
 
 function AddUser({ onAdded }: { onAdded: () => void }) {
@@ -12,21 +12,14 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [isAdmin, setIsAdmin] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api.createUser({ username: username.trim(), password, is_admin: isAdmin });
       onAdded(); // the page remounts this form: empty fields, no stale "invalid" marks
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -73,21 +66,17 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
 
 function UserRow({ user, onChanged }: { user: User; onChanged: () => void }) {
   const { api, user: me } = useSession();
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
   const [resetting, setResetting] = useState(false);
   const [password, setPassword] = useState("");
   const self = user.id === me.id;
 
   async function act(action: () => Promise<unknown>, message?: string) {
-    setError(null);
     setDone(null);
-    try {
-      await action();
+    if (await run(action)) {
       if (message) setDone(message);
       onChanged();
-    } catch (err) {
-      setError((err as Error).message);
     }
   }
 
