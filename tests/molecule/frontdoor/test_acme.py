@@ -5,16 +5,9 @@ webroot answering over plain HTTP, certbot's renewal timer, and the deploy hook 
 renewed certificate and reloads nginx. The request to the CA itself is not exercised."""
 
 import pytest
+from frontdoor_net import served_fingerprint
 
 testinfra_hosts = ["acme"]
-
-
-def served_fingerprint(host) -> str:
-    return host.check_output(
-        "openssl s_client -connect 127.0.0.1:443 -servername acme.semantik.test"
-        " </dev/null 2>/dev/null"
-        " | openssl x509 -noout -fingerprint -sha256"
-    )
 
 
 def test_placeholder_certificate_is_served(host):
@@ -22,7 +15,7 @@ def test_placeholder_certificate_is_served(host):
         "openssl x509 -in /etc/ssl/semantik/fullchain.pem -noout -subject -ext subjectAltName"
     )
     assert "acme.semantik.test" in subject
-    assert served_fingerprint(host)
+    assert served_fingerprint(host, "acme.semantik.test")
 
 
 def test_challenge_webroot_is_served_over_plain_http(host):
@@ -61,8 +54,8 @@ def lineage(host):
 
 def test_deploy_hook_installs_a_renewed_certificate_and_reloads(host, lineage):
     new = host.check_output(f"openssl x509 -in {lineage}/fullchain.pem -noout -fingerprint -sha256")
-    assert served_fingerprint(host) != new
+    assert served_fingerprint(host, "acme.semantik.test") != new
     hook = "/etc/letsencrypt/renewal-hooks/deploy/semantik-nginx.sh"
     host.run_expect([0], f"RENEWED_LINEAGE={lineage} {hook}")
-    assert served_fingerprint(host) == new
+    assert served_fingerprint(host, "acme.semantik.test") == new
     assert host.file("/etc/ssl/semantik/privkey.pem").mode == 0o600

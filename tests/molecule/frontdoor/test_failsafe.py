@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from frontdoor_net import inventory
+from frontdoor_net import inventory, served_fingerprint
 
 testinfra_hosts = ["edge"]
 
@@ -25,13 +25,6 @@ def run_role(tmp_path, extra_vars: str) -> subprocess.CompletedProcess:
         text=True,
         env={**os.environ, "ANSIBLE_ROLES_PATH": str(REPO / "roles")},
         timeout=900,
-    )
-
-
-def served_fingerprint(host) -> str:
-    return host.check_output(
-        "openssl s_client -connect 127.0.0.1:443 </dev/null 2>/dev/null"
-        " | openssl x509 -noout -fingerprint -sha256"
     )
 
 

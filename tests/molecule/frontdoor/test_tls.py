@@ -4,7 +4,7 @@ The upstream behind nginx is a stand-in (python3 -m http.server on 127.0.0.1:808
 the app's login and search through https are checked in the default scenario."""
 
 import pytest
-from frontdoor_net import address, group_host
+from frontdoor_net import address, assert_legacy_tls_refused, group_host, s_client
 
 testinfra_hosts = ["outside"]
 
@@ -21,49 +21,16 @@ def edge_ip(edge):
     return address(edge)
 
 
-def s_client(host, target, *flags):
-    return host.run(
-        f"openssl s_client -connect {target}:443 -servername {SERVER_NAME} {' '.join(flags)} "
-        "</dev/null 2>&1"
-    )
-
-
 @pytest.mark.parametrize(("flag", "name"), [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
 def test_tls12_and_tls13_handshakes_succeed(host, edge_ip, flag, name):
-    out = s_client(host, edge_ip, flag)
+    out = s_client(host, edge_ip, SERVER_NAME, flag)
     assert out.rc == 0, out.stdout
     assert f"Protocol  : {name}" in out.stdout or f"New, {name}" in out.stdout, out.stdout
 
 
-@pytest.fixture(scope="module")
-def legacy_tls_server(host):
-    """An openssl s_server on the outside host that speaks TLS 1.0/1.1: proves that the client
-    flags below can negotiate those versions, so a refusal by edge is edge's doing."""
-    host.run_expect(
-        [0],
-        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=legacy -days 1 "
-        "-keyout /tmp/legacy.key -out /tmp/legacy.crt 2>/dev/null",
-    )
-    host.run(
-        "nohup openssl s_server -accept 4433 -cert /tmp/legacy.crt -key /tmp/legacy.key "
-        "-cipher DEFAULT@SECLEVEL=0 -www >/dev/null 2>&1 & echo $! > /tmp/legacy.pid"
-    )
-    host.run(
-        "for i in $(seq 50); do (echo > /dev/tcp/127.0.0.1/4433) 2>/dev/null && break; "
-        "sleep 0.1; done"
-    )
-    yield
-    host.run("kill $(cat /tmp/legacy.pid)")
-
-
 @pytest.mark.parametrize(("flag", "name"), [("-tls1", "TLSv1"), ("-tls1_1", "TLSv1.1")])
-def test_tls10_and_tls11_are_refused(host, edge_ip, legacy_tls_server, flag, name):
-    legacy = f"{flag} -cipher DEFAULT@SECLEVEL=0"
-    control = host.run(f"openssl s_client -connect 127.0.0.1:4433 {legacy} </dev/null 2>&1")
-    assert control.rc == 0 and f"Protocol  : {name}" in control.stdout, control.stdout
-    out = s_client(host, edge_ip, legacy)
-    assert out.rc != 0, out.stdout
-    assert "Cipher is (NONE)" in out.stdout or "alert protocol version" in out.stdout, out.stdout
+def test_tls10_and_tls11_are_refused(host, edge_ip, flag, name):
+    assert_legacy_tls_refused(host, edge_ip, SERVER_NAME, flag, name)
 
 
 def test_hsts_and_security_headers(host, edge_ip):

@@ -1,0 +1,190 @@
+"""The front door of the whole site (default scenario): the client machine, in no Semantik group,
+sees only nginx on the app host.
+
+- TLS 1.2/1.3 handshakes succeed, 1.0/1.1 are refused, HSTS is sent, HTTP redirects to HTTPS;
+- login and search work through https, with the certificate verified (the self-signed one the
+  proxy role made, carrying the app host's address);
+- from the client only 22, 80 and 443 get through; 8000, 8080 and 6333 are dropped, while the
+  services still answer on the app host's loopback.
+"""
+
+import json
+import shlex
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+# The probes shared with the frontdoor scenario (one copy, kept next to those tests).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "frontdoor"))
+from frontdoor_net import (  # noqa: E402
+    address,
+    assert_legacy_tls_refused,
+    group_host,
+    probe,
+    s_client,
+)
+
+testinfra_hosts = ["clients"]
+
+INDEX_TIMEOUT_S = 600
+CA_FILE = "/tmp/semantik-proxy-ca.pem"
+
+# An https client run on the client host: verifies the server certificate against CA_FILE.
+CLIENT = r"""
+import json, ssl, sys, urllib.request, urllib.error
+method, url, token, body, cafile = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile)
+req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+req.add_header("Content-Type", "application/json")
+if token:
+    req.add_header("Authorization", "Bearer " + token)
+try:
+    with urllib.request.urlopen(req, timeout=60, context=ctx) as r:
+        status, text, headers = r.status, r.read().decode(), dict(r.headers)
+except urllib.error.HTTPError as e:
+    status, text, headers = e.code, e.read().decode(), dict(e.headers)
+print(json.dumps({"status": status, "body": text, "headers": headers}))
+"""
+
+
+@pytest.fixture(scope="module")
+def app():
+    return group_host("proxy")
+
+
+@pytest.fixture(scope="module")
+def app_ip(app):
+    return address(app)
+
+
+@pytest.fixture(scope="module")
+def server_name(app):
+    subject = app.check_output("openssl x509 -in /etc/ssl/semantik/fullchain.pem -noout -subject")
+    return subject.split("CN", 1)[1].lstrip(" =").strip()
+
+
+@pytest.fixture(scope="module")
+def trusted(host, app):
+    """The client trusts the proxy's self-signed certificate, as an operator would set it up."""
+    pem = app.check_output("cat /etc/ssl/semantik/fullchain.pem")
+    host.run_expect([0], f"printf '%s\\n' {shlex.quote(pem)} > {CA_FILE}")
+    return CA_FILE
+
+
+def https(host, app_ip, trusted, method, path, token="", body=None):
+    args = [method, f"https://{app_ip}{path}", token, json.dumps(body) if body else "", trusted]
+    cmd = "python3 -c " + shlex.quote(CLIENT) + " " + " ".join(shlex.quote(a) for a in args)
+    out = json.loads(host.check_output(cmd))
+    try:
+        payload = json.loads(out["body"]) if out["body"] else None
+    except ValueError:
+        payload = out["body"]
+    return out["status"], payload, {k.lower(): v for k, v in out["headers"].items()}
+
+
+@pytest.mark.parametrize(("flag", "name"), [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
+def test_tls12_and_tls13_handshakes_succeed(host, app_ip, server_name, flag, name):
+    out = s_client(host, app_ip, server_name, flag)
+    assert out.rc == 0, out.stdout
+    assert f"Protocol  : {name}" in out.stdout or f"New, {name}" in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize(("flag", "name"), [("-tls1", "TLSv1"), ("-tls1_1", "TLSv1.1")])
+def test_tls10_and_tls11_are_refused(host, app_ip, server_name, flag, name):
+    assert_legacy_tls_refused(host, app_ip, server_name, flag, name)
+
+
+def test_hsts_is_sent(host, app_ip, trusted):
+    status, _, headers = https(host, app_ip, trusted, "GET", "/")
+    assert status == 200
+    assert headers["strict-transport-security"].startswith("max-age=63072000")
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_http_redirects_to_https(host, app_ip):
+    script = (
+        "import http.client, sys; c = http.client.HTTPConnection(sys.argv[1], 80, timeout=10); "
+        "c.request('GET', '/api/health?x=1'); r = c.getresponse(); "
+        "print(r.status, r.getheader('Location'))"
+    )
+    out = host.check_output(f"python3 -c {shlex.quote(script)} {app_ip}")
+    assert out == f"301 https://{app_ip}/api/health?x=1"
+
+
+def test_metrics_are_not_served_to_the_client(host, app_ip, trusted):
+    status, _, _ = https(host, app_ip, trusted, "GET", "/metrics")
+    assert status == 403
+
+
+def test_login_and_search_through_https(host, app, app_ip, trusted):
+    variables = app.ansible.get_variables()
+    user, password = variables["semantik_admin_user"], variables["semantik_admin_password"]
+
+    status, _, _ = https(
+        host, app_ip, trusted, "POST", "/api/auth/login", body={"username": user, "password": "x"}
+    )
+    assert status == 401
+    status, tokens, _ = https(
+        host,
+        app_ip,
+        trusted,
+        "POST",
+        "/api/auth/login",
+        body={"username": user, "password": password},
+    )
+    assert status == 200, tokens
+    token = tokens["access_token"]
+
+    name = f"frontdoor-{uuid.uuid4().hex[:8]}"
+    status, collection, _ = https(
+        host,
+        app_ip,
+        trusted,
+        "POST",
+        "/api/collections",
+        token,
+        {"name": name, "source": "samples", "index": True},
+    )
+    assert status == 201, collection
+    try:
+        job_id = collection["active_job_id"]
+        started = time.monotonic()
+        while True:
+            status, job, _ = https(host, app_ip, trusted, "GET", f"/api/jobs/{job_id}", token)
+            assert status == 200, job
+            if job["status"] not in ("queued", "running"):
+                break
+            assert time.monotonic() - started < INDEX_TIMEOUT_S, job
+            time.sleep(2)
+        assert job["status"] == "succeeded", job
+
+        status, result, _ = https(
+            host,
+            app_ip,
+            trusted,
+            "POST",
+            "/api/search",
+            token,
+            {"query": "how do bees pollinate flowers", "collections": [name], "k": 3},
+        )
+        assert status == 200, result
+        assert result["hits"][0]["path"].endswith("honeybees.txt"), result["hits"]
+    finally:
+        https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", token)
+
+
+def test_client_reaches_only_ssh_http_https(host, app_ip):
+    seen = probe(host, app_ip, [22, 80, 443, 8000, 8080, 6333])
+    # Nothing need listen on 22 in the test host: a refusal shows the packet got through.
+    assert seen[22] in ("open", "refused"), seen
+    assert seen[80] == seen[443] == "open", seen
+    for port in (8000, 8080, 6333):
+        assert seen[port] == "filtered", (port, seen)
+
+
+def test_services_still_answer_on_the_app_hosts_loopback(app):
+    seen = probe(app, "127.0.0.1", [8000, 8080])
+    assert seen == {8000: "open", 8080: "open"}, seen
