@@ -111,7 +111,8 @@ async def test_expired_tampered_and_forged_tokens_are_refused(auth_webui):
 
     payload = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     admin_id = 1
-    forged = jwt.encode({**payload, "sub": str(admin_id)}, "not-the-secret-but-long-enough-for-hs256", algorithm="HS256")
+    wrong_key = "not-the-secret-but-long-enough-for-hs256"
+    forged = jwt.encode({**payload, "sub": str(admin_id)}, wrong_key, algorithm="HS256")
     assert (await c.get("/api/auth/me", headers=bearer(forged))).status_code == 401
     unsigned = jwt.encode({**payload, "sub": str(admin_id)}, None, algorithm="none")
     assert (await c.get("/api/auth/me", headers=bearer(unsigned))).status_code == 401
