@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from semantik.shared.settings import Settings
@@ -72,18 +72,6 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     return _authenticate(credentials.credentials if credentials else None, settings, conn)
-
-
-def current_principal_or_query_token(
-    settings: Settings_, conn: Db,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    access_token: Annotated[
-        str | None,
-        Query(description="For EventSource, which cannot send headers: the access token."),
-    ] = None,
-) -> Principal:
-    token = credentials.credentials if credentials else access_token
-    return _authenticate(token, settings, conn)
 
 
 def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> accounts.User:

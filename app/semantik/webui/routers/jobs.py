@@ -6,21 +6,13 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from semantik.webui import catalog
 from semantik.webui.db import connect
-from semantik.webui.deps import (
-    AdminUser,
-    CurrentUser,
-    Db,
-    Principal,
-    Settings_,
-    current_principal_or_query_token,
-)
+from semantik.webui.deps import AdminUser, CurrentUser, Db, Settings_
 from semantik.webui.schemas import JobOut
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -61,11 +53,11 @@ def cancel(job_id: int, _: AdminUser, conn: Db) -> JobOut:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def events(
-    job_id: int, request: Request, settings: Settings_, conn: Db,
-    _: Annotated[Principal, Depends(current_principal_or_query_token)],
+    job_id: int, request: Request, settings: Settings_, conn: Db, _: CurrentUser
 ) -> StreamingResponse:
     """Progress as Server-Sent Events: a ``progress`` event (the job as JSON) whenever it changes,
-    then one ``end`` event when it finishes. EventSource may pass ``?access_token=``."""
+    then one ``end`` event when it finishes. Authenticated like every API call (Bearer header;
+    read it with fetch() — tokens never go in URLs, where access logs would keep them)."""
     catalog.get_job(conn, job_id)  # 404 before the stream starts
 
     async def stream() -> AsyncIterator[str]:
