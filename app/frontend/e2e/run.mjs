@@ -175,6 +175,20 @@ try {
     await shot(page, "search-results");
   });
 
+  await run("exact-word search finds the one document with the word", async () => {
+    await page.getByLabel("Search your documents").fill("waggle");
+    await page.getByLabel("Match").selectOption("keyword");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.waitForURL(/m=keyword/);
+    await page.getByText(/^1 result in/).waitFor();
+    const path = await page.getByRole("article").first().locator(".path").textContent();
+    assert(path === expectPath, `keyword hit is ${path}`);
+    await page.getByLabel("Search your documents").fill(query);
+    await page.getByLabel("Match").selectOption("");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByRole("article").nth(1).waitFor();
+  });
+
   await run("open the top result", async () => {
     const first = page.getByRole("article").first();
     const [doc] = await Promise.all([

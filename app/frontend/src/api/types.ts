@@ -86,10 +86,14 @@ export interface CollectionCreate {
   index?: boolean;
 }
 
+export type SearchMode = "hybrid" | "dense" | "keyword";
+
 export interface SearchRequest {
   query: string;
   collections?: string[];
   k?: number;
+  /** Unset: the server's default (SEMANTIK_DEFAULT_SEARCH_MODE). */
+  mode?: SearchMode;
 }
 
 export interface SearchHit {

@@ -1,7 +1,7 @@
 // Search: query box, collection filter, ranked results with highlighted snippets. The query
 // lives in the address (#/search?q=…&c=1,2) so a search can be bookmarked or shared.
 import { type FormEvent, useEffect, useState } from "react";
-import type { SearchHit, SearchResponse } from "../api/types";
+import type { SearchHit, SearchMode, SearchResponse } from "../api/types";
 import { ErrorMessage, Notice } from "../components/Alert";
 import { PageHeading } from "../components/PageHeading";
 import { formatScore, plural } from "../format";
@@ -10,6 +10,17 @@ import { highlight } from "../highlight";
 import { useLoad } from "../hooks";
 import { type Route, navigate } from "../router";
 import { useSession } from "../session";
+
+const MODES: { value: SearchMode | ""; label: string }[] = [
+  { value: "", label: "Server default" },
+  { value: "hybrid", label: "Meaning and words" },
+  { value: "dense", label: "Meaning only" },
+  { value: "keyword", label: "Exact words only" },
+];
+
+function parseMode(value: string | null): SearchMode | "" {
+  return MODES.some((m) => m.value === value) ? (value as SearchMode | "") : "";
+}
 
 // Collection names cannot contain commas (NAME_PATTERN), so a comma list is unambiguous.
 function parseNames(value: string | null): string[] {
@@ -88,7 +99,9 @@ export function SearchPage({ route }: { route: Route }) {
   const collections = useLoad(() => api.listCollections(), [api]);
   const urlQuery = route.query.get("q") ?? "";
   const urlNames = route.query.get("c") ?? "";
+  const urlMode = parseMode(route.query.get("m"));
   const [query, setQuery] = useState(urlQuery);
+  const [mode, setMode] = useState<SearchMode | "">(urlMode);
   const [selected, setSelected] = useState<string[]>(() => parseNames(urlNames));
   const [response, setResponse] = useState<SearchResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -98,6 +111,7 @@ export function SearchPage({ route }: { route: Route }) {
   useEffect(() => {
     setQuery(urlQuery);
     setSelected(parseNames(urlNames));
+    setMode(urlMode);
     if (!urlQuery.trim()) {
       setResponse(null);
       return;
@@ -106,20 +120,21 @@ export function SearchPage({ route }: { route: Route }) {
     setBusy(true);
     setError(null);
     api
-      .search({ query: urlQuery, collections: parseNames(urlNames) })
+      .search({ query: urlQuery, collections: parseNames(urlNames), mode: urlMode || undefined })
       .then((r) => alive && setResponse(r))
       .catch((err) => alive && setError((err as Error).message))
       .finally(() => alive && setBusy(false));
     return () => {
       alive = false;
     };
-  }, [api, urlQuery, urlNames]);
+  }, [api, urlQuery, urlNames, urlMode]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
     const params = new URLSearchParams();
     params.set("q", query.trim());
     if (selected.length) params.set("c", selected.join(","));
+    if (mode) params.set("m", mode);
     navigate(`/search?${params.toString()}`);
   }
 
@@ -146,6 +161,16 @@ export function SearchPage({ route }: { route: Route }) {
           <button type="submit" disabled={busy}>
             {busy ? "Searching…" : "Search"}
           </button>
+        </div>
+        <div className="field mode">
+          <label htmlFor="search-mode">Match</label>
+          <select id="search-mode" value={mode} onChange={(e) => setMode(parseMode(e.target.value))}>
+            {MODES.map((m) => (
+              <option key={m.value} value={m.value}>
+                {m.label}
+              </option>
+            ))}
+          </select>
         </div>
         {available.length > 0 && (
           <fieldset className="filter">
