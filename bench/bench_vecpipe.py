@@ -369,8 +369,8 @@ def bench_recall(texts: list[str], n_queries: int = 200) -> None:
         state = store.get_collection("real")
         say(
             "recall",
-            "points / segments after optimize",
-            f"{state.points_count} / {state.extra['segments']}",
+            "points / segments / HNSW-indexed vectors after optimize",
+            f"{state.points_count} / {state.extra['segments']} / {state.extra['indexed_vectors']}",
         )
         hits, lat = 0, []
         for q in probes:

@@ -137,6 +137,9 @@ def test_optimize_marks_indexed_and_data_survives_reopen(tmp_path, corpus_points
     store.create_collection("c", "model-x", 384)
     store.upsert("c", corpus_points)
     assert store.get_collection("c").indexed is False
+    store.close()
+    store = EdgeStore(root)  # "not indexed yet" survives a restart
+    assert store.get_collection("c").indexed is False
     store.optimize("c")
     state = store.get_collection("c")
     assert state.indexed is True and state.points_count == len(CORPUS)

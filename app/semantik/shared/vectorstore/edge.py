@@ -35,6 +35,7 @@ from semantik.shared.vectorstore.base import (
 log = logging.getLogger(__name__)
 META_FILE = "collection.json"
 SHARD_DIR = "shard"
+UNINDEXED_MARKER = "unindexed"
 
 
 def build_filter(flt: PointFilter | None):
@@ -121,10 +122,10 @@ class EdgeStore(VectorStore):
 
         meta = CollectionMeta(**json.loads((directory / META_FILE).read_text()))
         shard = _Shard(meta, EdgeShard.load(str(directory / SHARD_DIR)))
-        info = shard.shard.info()
-        # Nothing records unindexed points across restarts; Qdrant's counter does (dense+sparse).
-        if info.indexed_vectors_count < info.points_count:
-            shard.pending = info.points_count - info.indexed_vectors_count
+        # qdrant-edge counts vectors of plain (unbuilt) segments as indexed, so whether an index
+        # build is due survives restarts only through our marker file.
+        if (directory / UNINDEXED_MARKER).exists():
+            shard.pending = 1
         self._shards[meta.name] = shard
         return shard
 
@@ -212,7 +213,10 @@ class EdgeStore(VectorStore):
                 dimension=shard.meta.dimension,
                 points_count=int(info.points_count),
                 indexed=shard.pending == 0,
-                extra={"segments": int(info.segments_count)},
+                extra={
+                    "segments": int(info.segments_count),
+                    "indexed_vectors": int(info.indexed_vectors_count),
+                },
             )
 
     # -- points -------------------------------------------------------------------------------
@@ -231,6 +235,8 @@ class EdgeStore(VectorStore):
             }
             edge_points.append(Point(p.id, vectors, p.payload))
         with shard.lock:
+            if shard.pending == 0:
+                (self.root / name / UNINDEXED_MARKER).touch()
             shard.shard.update(UpdateOperation.upsert_points(edge_points))
             shard.pending += len(edge_points)
             return shard.pending
@@ -260,6 +266,7 @@ class EdgeStore(VectorStore):
             shard.shard.flush()
             changed = bool(shard.shard.optimize())
             shard.pending = 0
+            (self.root / name / UNINDEXED_MARKER).unlink(missing_ok=True)
         log.info("optimized collection %s (changed=%s)", name, changed)
         return changed
 
