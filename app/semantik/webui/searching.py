@@ -13,13 +13,22 @@ from semantik.webui.errors import Conflict, InvalidInput
 from semantik.webui.vecpipe_client import VecpipeClient
 
 SNIPPET_CHARS = 320
-_WORD = re.compile(r"\w{2,}", re.UNICODE)
-# Words too common to be worth marking in a snippet.
+_WORD = re.compile(r"\w+")  # unicode word characters: str patterns are unicode by default
+# Shorter query words ("do", "is", "an") are noise in a snippet: they mark letters everywhere.
+MIN_TERM_CHARS = 3
+# Words too common to be worth marking (English, plus a few German and French articles).
 _STOPWORDS = frozenset(
     {
-        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it",
-        "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which",
-        "who", "why", "with", "der", "die", "das", "und", "ist", "le", "la", "les", "et", "des",
+        "about", "above", "after", "again", "all", "also", "and", "any", "are", "because", "been",
+        "before", "being", "below", "between", "both", "but", "can", "could", "did", "does",
+        "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have",
+        "having", "her", "here", "hers", "herself", "him", "himself", "his", "how", "into", "its",
+        "itself", "just", "more", "most", "much", "not", "now", "off", "once", "only", "other",
+        "our", "ours", "out", "over", "own", "same", "she", "should", "some", "such", "than",
+        "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they",
+        "this", "those", "through", "too", "under", "until", "very", "was", "were", "what",
+        "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you",
+        "your", "yours", "der", "die", "das", "und", "ist", "les", "des",
     }
 )
 
@@ -43,15 +52,24 @@ class Hit:
 
 
 def query_terms(query: str) -> list[str]:
+    """The query's words worth marking: lower-cased, without short words and stopwords."""
     terms = {w.lower() for w in _WORD.findall(query)}
-    return sorted(terms - _STOPWORDS, key=len, reverse=True)
+    return sorted(
+        (t for t in terms if len(t) >= MIN_TERM_CHARS and t not in _STOPWORDS),
+        key=len, reverse=True,
+    )
 
 
 def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> Snippet:
-    """A window of ``text`` around the first query term found, with every term occurrence marked
-    (word-prefix matches, so 'index' marks 'indexing')."""
+    """A window of ``text`` around the first query term found, with every term occurrence marked.
+
+    Only whole words are marked ('do' never marks 'dough'), ignoring case; a plural ending is
+    allowed, so 'flower' marks 'flowers'."""
     pattern = (
-        re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\w*", re.I)
+        re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?:e?s)?(?!\w)",
+            re.IGNORECASE,
+        )
         if terms else None
     )
     first = pattern.search(text) if pattern else None
@@ -67,9 +85,11 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> Sni
     window = text[begin:end]
     prefix = "…" if begin > 0 else ""
     suffix = "…" if end < len(text) else ""
-    shift = len(prefix)
-    matches = pattern.finditer(window) if pattern else ()
-    marks = [(m.start() + shift, m.end() + shift) for m in matches]
+    shift = len(prefix) - begin
+    # Matched in the whole text, so a word cut by the window's edge is not marked as a whole one.
+    matches = pattern.finditer(text) if pattern else ()
+    marks = [(m.start() + shift, m.end() + shift) for m in matches
+             if m.start() >= begin and m.end() <= end]
     return Snippet(prefix + window + suffix, marks)
 
 
