@@ -28,7 +28,7 @@ async def test_concurrent_requests_share_one_batch(embedder):
     assert metrics.embed_batches._value.get() == batcher.stats.batches
 
 
-async def test_batches_respect_the_size_limit_and_kinds(embedder):
+async def test_queued_requests_merge_by_kind(embedder):
     batcher = EmbedBatcher(embedder, batch_size=4, wait_ms=50)
     await batcher.start()
     try:
@@ -38,9 +38,22 @@ async def test_batches_respect_the_size_limit_and_kinds(embedder):
     finally:
         await batcher.stop()
     assert [r.shape for r in results] == [(2, 384)] * 4 + [(1, 384)]
-    # 8 passage texts at 4 per batch need at least 2 batches; the query is never mixed in.
-    assert batcher.stats.batches >= 3
+    # All five were queued together: one model call for the 8 passages, one for the query
+    # (queries and passages are never mixed: some models prefix them differently).
+    assert batcher.stats.batches == 2
     assert batcher.stats.texts == 9
+
+
+async def test_one_model_call_takes_at_most_max_texts(embedder):
+    batcher = EmbedBatcher(embedder, batch_size=1, wait_ms=50)
+    assert batcher.max_texts == 8
+    await batcher.start()
+    try:
+        await asyncio.gather(*(batcher.embed([f"a{i}", f"b{i}"], "passage") for i in range(6)))
+    finally:
+        await batcher.stop()
+    assert batcher.stats.texts == 12
+    assert batcher.stats.batches >= 2
 
 
 async def test_a_failing_batch_fails_its_callers_only(embedder):

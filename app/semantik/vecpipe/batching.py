@@ -50,6 +50,9 @@ class EmbedBatcher:
         self.embedder = embedder
         self.batch_size = batch_size
         self.wait_s = wait_ms / 1000.0
+        # Already-queued requests merged into one model call: a few batches' worth, so that one
+        # call stays short enough not to hold up a query that arrives meanwhile for long.
+        self.max_texts = batch_size * 8
         self.metrics = metrics
         self.stats = BatchStats()
         self._queue: asyncio.Queue[_Job] | None = None
@@ -81,13 +84,16 @@ class EmbedBatcher:
         return await future
 
     async def _collect(self, first: _Job) -> list[_Job]:
+        """The first job plus others: wait up to wait_ms while the batch is smaller than
+        batch_size, then also take whatever is already queued, up to max_texts. Handing the
+        model several requests at once lets it sort all their texts by length (less padding)."""
         jobs = [first]
         total = len(first.texts)
         deadline = time.perf_counter() + self.wait_s
-        while total < self.batch_size:
+        while total < self.max_texts:
             remaining = deadline - time.perf_counter()
             try:
-                if remaining > 0:
+                if total < self.batch_size and remaining > 0:
                     job = await asyncio.wait_for(self._queue.get(), remaining)
                 else:
                     job = self._queue.get_nowait()
