@@ -21,6 +21,7 @@ from semantik.shared.settings import Settings, get_settings
 from semantik.webui import catalog
 from semantik.webui.db import open_database
 from semantik.webui.errors import SemantikError, Unauthorized
+from semantik.webui.headers import ResponseHeaders
 from semantik.webui.indexer import Indexer, JobRunner
 from semantik.webui.metrics import WebuiMetrics
 from semantik.webui.routers import auth, collections, health, jobs, search, sources, users
@@ -91,6 +92,7 @@ def create_app(
     app.state.vecpipe_transport = vecpipe_transport
     app.state.metrics = WebuiMetrics()
     app.middleware("http")(app.state.metrics.middleware())
+    app.add_middleware(ResponseHeaders)
 
     @app.exception_handler(SemantikError)
     async def semantik_error(_: Request, exc: SemantikError) -> JSONResponse:

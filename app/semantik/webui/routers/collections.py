@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 from semantik.webui import catalog
 from semantik.webui.deps import AdminUser, CurrentUser, Db, Runner, Settings_, Vecpipe
 from semantik.webui.errors import InvalidInput
+from semantik.webui.headers import DOCUMENT_CSP
 from semantik.webui.paths import resolve_document
 from semantik.webui.routers.jobs import job_out
 from semantik.webui.schemas import CollectionCreateIn, CollectionOut, FileOut, JobOut
@@ -94,4 +95,8 @@ def download(
     if not path.startswith(prefix):
         raise InvalidInput("path is not inside this collection's source directory")
     file = resolve_document(settings.documents_root, collection.source, path[len(prefix):])
-    return FileResponse(file, filename=file.name, content_disposition_type="attachment")
+    return FileResponse(
+        file, filename=file.name, content_disposition_type="attachment",
+        # Some documents are private: keep them out of the browser's disk cache.
+        headers={"Content-Security-Policy": DOCUMENT_CSP, "Cache-Control": "no-store"},
+    )
