@@ -95,7 +95,13 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1, le=100)
     mode: SearchModeName | None = None
     filter: SearchFilter | None = None
-    score_threshold: float | None = None
+    score_threshold: float | None = Field(
+        None,
+        description=(
+            "dense and hybrid: minimum cosine similarity of the dense match (hybrid scores are "
+            "RRF ranks, so the floor applies before fusion); keyword: minimum BM25 score."
+        ),
+    )
     # When given, must equal the collection's model; otherwise the search is refused (409).
     model: str | None = None
 
