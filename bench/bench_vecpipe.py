@@ -274,8 +274,19 @@ async def search_latency(app, client, queries: list[str], clients: int) -> None:
     say("search", f"{clients} client(s): requests per model batch", f"{merged:8.2f}")
 
 
+def time_dense_queries(store, name: str, queries: np.ndarray) -> list[float]:
+    from semantik.shared.vectorstore import StoreQuery
+
+    latencies = []
+    for q in queries:
+        start = time.perf_counter()
+        store.search(name, StoreQuery(mode="dense", k=10, dense=q.tolist()))
+        latencies.append((time.perf_counter() - start) * 1000)
+    return latencies
+
+
 def bench_store(n: int, dim: int = 384, queries: int = 300) -> None:
-    from semantik.shared.vectorstore import SparseVec, StorePoint, StoreQuery, point_id
+    from semantik.shared.vectorstore import SparseVec, StorePoint, point_id
     from semantik.shared.vectorstore.edge import EdgeStore
     from semantik.shared.vectorstore.process import StoreProcess
 
@@ -307,11 +318,7 @@ def bench_store(n: int, dim: int = 384, queries: int = 300) -> None:
         store.optimize("rand")
         say("store", "optimize (flush + HNSW build)", f"{time.perf_counter() - start:8.1f} s")
         qs = rng.standard_normal((queries, dim)).astype(np.float32)
-        lat = []
-        for q in qs:
-            t = time.perf_counter()
-            store.search("rand", StoreQuery(mode="dense", k=10, dense=q.tolist()))
-            lat.append((time.perf_counter() - t) * 1000)
+        lat = time_dense_queries(store, "rand", qs)
         say(
             "store",
             "in-process dense k=10 p50 / p99 (target p50 <= 5 ms)",
@@ -320,11 +327,7 @@ def bench_store(n: int, dim: int = 384, queries: int = 300) -> None:
         store.close()
         proc = StoreProcess(str(Path(tmp) / "vectors"))
         try:
-            lat = []
-            for q in qs:
-                t = time.perf_counter()
-                proc.search("rand", StoreQuery(mode="dense", k=10, dense=q.tolist()))
-                lat.append((time.perf_counter() - t) * 1000)
+            lat = time_dense_queries(proc, "rand", qs)
             say(
                 "store",
                 "child-process dense k=10 p50 / p99",

@@ -71,6 +71,21 @@ class PointFilter:
         return not (self.document_ids or self.paths or self.path_prefix)
 
 
+def filter_conditions(flt: PointFilter | None) -> list[tuple[str, str, str | list[str]]]:
+    """The filter as (payload field, "any" | "prefix", value) conditions that must all hold;
+    each store turns them into its own client's condition objects."""
+    if flt is None or flt.is_empty():
+        return []
+    conditions: list[tuple[str, str, str | list[str]]] = []
+    if flt.document_ids:
+        conditions.append(("document_id", "any", list(flt.document_ids)))
+    if flt.paths:
+        conditions.append(("path", "any", list(flt.paths)))
+    if flt.path_prefix:
+        conditions.append(("path", "prefix", flt.path_prefix))
+    return conditions
+
+
 @dataclass
 class StoreQuery:
     mode: StoreMode

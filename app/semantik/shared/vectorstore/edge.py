@@ -30,6 +30,7 @@ from semantik.shared.vectorstore.base import (
     StoreQuery,
     StoreUnavailableError,
     VectorStore,
+    filter_conditions,
 )
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,15 @@ UNINDEXED_MARKER = "unindexed"
 def build_filter(flt: PointFilter | None):
     from qdrant_edge import FieldCondition, Filter, MatchAny, MatchPrefix
 
-    if flt is None or flt.is_empty():
+    conditions = filter_conditions(flt)
+    if not conditions:
         return None
-    must = []
-    if flt.document_ids:
-        must.append(FieldCondition(key="document_id", match=MatchAny(list(flt.document_ids))))
-    if flt.paths:
-        must.append(FieldCondition(key="path", match=MatchAny(list(flt.paths))))
-    if flt.path_prefix:
-        must.append(FieldCondition(key="path", match=MatchPrefix(flt.path_prefix)))
-    return Filter(must=must)
+    return Filter(
+        must=[
+            FieldCondition(key=key, match=MatchAny(value) if kind == "any" else MatchPrefix(value))
+            for key, kind, value in conditions
+        ]
+    )
 
 
 def build_query(query: StoreQuery):

@@ -24,6 +24,7 @@ from semantik.shared.vectorstore.base import (
     StoreQuery,
     StoreUnavailableError,
     VectorStore,
+    filter_conditions,
 )
 
 log = logging.getLogger(__name__)
@@ -34,20 +35,20 @@ META_DIMENSION = "semantik_dimension"
 def build_filter(flt: PointFilter | None):
     from qdrant_client import models
 
-    if flt is None or flt.is_empty():
+    conditions = filter_conditions(flt)
+    if not conditions:
         return None
-    must = []
-    if flt.document_ids:
-        must.append(
-            models.FieldCondition(key="document_id", match=models.MatchAny(any=flt.document_ids))
-        )
-    if flt.paths:
-        must.append(models.FieldCondition(key="path", match=models.MatchAny(any=flt.paths)))
-    if flt.path_prefix:
-        must.append(
-            models.FieldCondition(key="path", match=models.MatchPrefix(prefix=flt.path_prefix))
-        )
-    return models.Filter(must=must)
+    return models.Filter(
+        must=[
+            models.FieldCondition(
+                key=key,
+                match=models.MatchAny(any=value)
+                if kind == "any"
+                else models.MatchPrefix(prefix=value),
+            )
+            for key, kind, value in conditions
+        ]
+    )
 
 
 def build_query(query: StoreQuery) -> dict:
