@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import tarfile
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -225,3 +227,38 @@ def test_bm25_vectors_are_sparse_and_stemmed():
     assert len(doc.indices) == len(doc.values) > 0
     assert set(q.indices) <= set(doc.indices)  # stemming maps run/running to one token
     assert np.all(np.array(doc.values) > 0)
+
+
+@pytest.mark.slow
+def test_index_build_in_the_child_leaves_this_process_free(tmp_path):
+    """Why the store runs in a child: qdrant-edge keeps the GIL through optimize(), which in
+    vecpipe's own process would stall every thread (event loop, health checks) until it ends."""
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((8000, 384)).astype(np.float32)
+    store = StoreProcess(str(tmp_path / "vectors"))
+    try:
+        store.create_collection("big", "m", 384)
+        sparse = Bm25Encoder().document("x")
+        for i in range(0, len(vectors), 2000):
+            store.upsert(
+                "big",
+                [
+                    StorePoint(point_id(str(j)), vectors[j].tolist(), sparse, {})
+                    for j in range(i, i + 2000)
+                ],
+            )
+        build = threading.Thread(target=store.optimize, args=("big",))
+        build.start()
+        ticks, busy_seen = 0, 0.0
+        while build.is_alive():
+            time.sleep(0.01)
+            store.ping()  # answered without waiting for the build
+            busy_seen = max(busy_seen, store.busy_seconds())
+            ticks += 1
+        build.join()
+        # This thread kept running throughout a build that took a visible time.
+        assert busy_seen > 0.2 and ticks > 10
+        state = store.get_collection("big")
+        assert state.indexed and state.points_count == 8000
+    finally:
+        store.close()
