@@ -26,7 +26,10 @@ SearchMode = Literal["hybrid", "dense", "keyword"]
 
 
 def _secrets_dir() -> str | None:
-    for candidate in (os.environ.get("SEMANTIK_SECRETS_DIR"), os.environ.get("CREDENTIALS_DIRECTORY")):
+    for candidate in (
+        os.environ.get("SEMANTIK_SECRETS_DIR"),
+        os.environ.get("CREDENTIALS_DIRECTORY"),
+    ):
         if candidate and Path(candidate).is_dir():
             return candidate
     return None
@@ -86,7 +89,9 @@ class Settings(BaseSettings):
     )
     internal_api_key: SecretStr | None = Field(
         None,
-        description="Shared key webui sends to vecpipe (X-API-Key). Unset: vecpipe trusts loopback.",
+        description=(
+            "Shared key webui sends to vecpipe (X-API-Key). Unset: vecpipe trusts loopback."
+        ),
     )
 
     # --- vector store ----------------------------------------------------------------------
@@ -109,7 +114,9 @@ class Settings(BaseSettings):
     optimize_after_points: int = Field(
         1000,
         ge=0,
-        description="Build the HNSW index of an embedded shard after this many new points (0: never).",
+        description=(
+            "Build the HNSW index of an embedded shard after this many new points (0: never)."
+        ),
     )
 
     # --- model -----------------------------------------------------------------------------
@@ -167,7 +174,9 @@ class Settings(BaseSettings):
         Path("/etc/semantik"),
         description="Config and secrets: backups include this directory, restore puts it back.",
     )
-    backup_keep_daily: int = Field(7, ge=1, description="Backups kept: the newest of each of N days.")
+    backup_keep_daily: int = Field(
+        7, ge=1, description="Backups kept: the newest of each of N days."
+    )
     backup_keep_weekly: int = Field(
         4, ge=0, description="Also kept: the newest backup of each of the last M ISO weeks."
     )
@@ -177,7 +186,9 @@ class Settings(BaseSettings):
     )
     backup_metrics_file: Path | None = Field(
         None,
-        description="Also write the last run's status as Prometheus text here (textfile collector).",
+        description=(
+            "Also write the last run's status as Prometheus text here (textfile collector)."
+        ),
     )
 
     @model_validator(mode="after")
@@ -185,7 +196,9 @@ class Settings(BaseSettings):
         if self.vector_store == "qdrant" and not self.qdrant_url:
             raise ValueError("SEMANTIK_QDRANT_URL is required when SEMANTIK_VECTOR_STORE=qdrant")
         if self.chunk_overlap_tokens >= self.chunk_tokens:
-            raise ValueError("SEMANTIK_CHUNK_OVERLAP_TOKENS must be smaller than SEMANTIK_CHUNK_TOKENS")
+            raise ValueError(
+                "SEMANTIK_CHUNK_OVERLAP_TOKENS must be smaller than SEMANTIK_CHUNK_TOKENS"
+            )
         return self
 
     # --- derived paths ---------------------------------------------------------------------
