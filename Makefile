@@ -16,6 +16,8 @@ export PATH := $(BIN):$(PATH)
 MOLECULE_SCENARIOS := common
 MOLECULE_SCENARIOS += nvidia
 MOLECULE_SCENARIOS += frontdoor
+MOLECULE_SCENARIOS += default
+MOLECULE_SCENARIOS += qdrant
 
 # Scenarios run at once by `make test` (CI sets it from the core count).
 MOLECULE_JOBS ?= 1
@@ -94,3 +96,14 @@ frontend-test: frontend-deps venv ## Type-check + Vitest unit tests; the committ
 
 e2e: frontend-deps venv ## Browser end-to-end test in headless chromium (apt-get install chromium); screenshots in out/screenshots/
 	SEMANTIK_E2E_REQUIRED=1 $(TIMED) e2e $(BIN)/pytest -q tests/frontend/test_browser_e2e.py
+
+# ---- deploy: wheelhouse for the semantik role, the local demo ----
+.PHONY: wheelhouse demo demo-down
+wheelhouse: venv ## Wheels of the app and its pinned deps in build/wheelhouse.tar (CPU torch; TORCH_VARIANT=cuda TORCH_INDEX_URL=...)
+	$(TIMED) wheelhouse scripts/build-wheelhouse.sh
+
+demo: venv images wheelhouse ## Deploy the whole site to a local container (inventories/demo); prints the URL and login
+	$(TIMED) demo scripts/demo.sh
+
+demo-down: ## Remove the demo container
+	scripts/demo.sh down

