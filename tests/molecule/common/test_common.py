@@ -1,6 +1,11 @@
 """Role `common` on its molecule hosts: common-bookworm (defaults, systemd-timesyncd)
 and common-trixie (chrony, extra servers, an extra user and package; molecule.yml)."""
 
+import json
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 
 DIRECTORIES = [
@@ -115,9 +120,7 @@ def test_timesyncd_on_bookworm(host):
     svc = host.service("systemd-timesyncd")
     assert svc.is_enabled
     # In a container its ConditionVirtualization keeps it stopped by design.
-    cond = host.run(
-        "systemctl show -p ConditionResult -p ActiveState systemd-timesyncd"
-    ).stdout
+    cond = host.run("systemctl show -p ConditionResult -p ActiveState systemd-timesyncd").stdout
     virt = host.run("systemd-detect-virt -c").stdout.strip()
     if virt and virt != "none":
         assert "ConditionResult=no" in cond
@@ -140,3 +143,43 @@ def test_chrony_on_trixie(host):
         parsed = host.run("chronyd -p -f /etc/chrony/sources.d/semantik.sources")
     assert parsed.rc == 0, parsed.stderr
     assert "server ntp1.example.org iburst" in parsed.stdout
+
+
+BAD_INVENTORIES = [
+    # extra vars, what the error must name
+    ({"common_timesync_provider": "ntpd"}, "common_timesync_provider"),
+    ({"common_directories": [{"path": "relative/dir", "mode": "0750"}]}, "common_directories"),
+    ({"common_users": [{"name": "svc"}]}, "common_users"),
+    ({"common_journald_storage": "disk"}, "common_journald_storage"),
+]
+
+
+@pytest.mark.parametrize(("extra_vars", "names"), BAD_INVENTORIES)
+def test_bad_inventory_fails_early_naming_the_variable(host, extra_vars, names, tmp_path):
+    # Runs the role for real against this host with one bad variable: it must stop in
+    # preflight (argument specs or asserts), before any task changes the host.
+    if is_trixie(host):
+        pytest.skip("checked on one host")
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    vars_file = tmp_path / "bad.json"
+    vars_file.write_text(json.dumps(extra_vars))
+    run = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--limit",
+            host.backend.get_hostname(),
+            "-e",
+            f"@{vars_file}",
+            str(scenario / "converge.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode != 0, out
+    assert names in out
+    assert "changed=0" in out, "a bad inventory must not change the host"
