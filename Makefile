@@ -46,7 +46,7 @@ lint-python: venv
 	$(TIMED) ruff $(BIN)/ruff check .
 
 pytest: venv ## The Python test suite (tests/, without tests/molecule)
-	$(TIMED) pytest $(BIN)/pytest -q
+	$(TIMED) pytest $(BIN)/python -m pytest -q   # -m: the repo root is importable (tests.*)
 
 molecule: venv images ## One scenario in full: make molecule SCENARIO=name
 	@test -n "$(SCENARIO)" || { echo "usage: make molecule SCENARIO=<name>; scenarios: $(MOLECULE_SCENARIOS)" >&2; exit 2; }
