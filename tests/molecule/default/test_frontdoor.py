@@ -10,16 +10,13 @@ sees only nginx on the app host.
 
 import json
 import shlex
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 # The probes shared with the frontdoor scenario (one copy, kept next to those tests).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "frontdoor"))
-from frontdoor_net import (  # noqa: E402
+from tests.molecule.frontdoor.frontdoor_net import (
     address,
     assert_legacy_tls_refused,
     group_host,

@@ -5,7 +5,8 @@ webroot answering over plain HTTP, certbot's renewal timer, and the deploy hook 
 renewed certificate and reloads nginx. The request to the CA itself is not exercised."""
 
 import pytest
-from frontdoor_net import served_fingerprint
+
+from tests.molecule.frontdoor.frontdoor_net import served_fingerprint
 
 testinfra_hosts = ["acme"]
 

@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from frontdoor_net import inventory, served_fingerprint
+
+from tests.molecule.frontdoor.frontdoor_net import inventory, served_fingerprint
 
 testinfra_hosts = ["edge"]
 

@@ -4,7 +4,8 @@ Stand-in listeners on 0.0.0.0:8000, 6333 and 9100 (prepare.yml) make sure that o
 can keep the outside host away from them; 9100 is allowed to it as a monitoring source."""
 
 import pytest
-from frontdoor_net import address, group_host, probe
+
+from tests.molecule.frontdoor.frontdoor_net import address, group_host, probe
 
 testinfra_hosts = ["edge"]
 

@@ -4,7 +4,13 @@ The upstream behind nginx is a stand-in (python3 -m http.server on 127.0.0.1:808
 the app's login and search through https are checked in the default scenario."""
 
 import pytest
-from frontdoor_net import address, assert_legacy_tls_refused, group_host, s_client
+
+from tests.molecule.frontdoor.frontdoor_net import (
+    address,
+    assert_legacy_tls_refused,
+    group_host,
+    s_client,
+)
 
 testinfra_hosts = ["outside"]
 
