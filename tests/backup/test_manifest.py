@@ -89,3 +89,34 @@ def test_server_snapshot_from_older_minor_accepted_newer_refused():
     check_versions(Versions("0.1.0", "qdrant", "1.14.0", V.model), current)
     with pytest.raises(ArchiveRefused, match="version mismatch"):
         check_versions(Versions("0.1.0", "qdrant", "1.16.0", V.model), current)
+
+
+def test_unsafe_tar_members_refused_without_the_data_filter(tmp_path, monkeypatch):
+    """Debian 12's Python (3.11.2) has no tarfile data filter: our own check must hold."""
+    import io
+    import tarfile
+
+    from semantik.backup.shardtar import extract_tar
+
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    for name, kind in [
+        ("../escape", tarfile.REGTYPE),
+        ("/abs", tarfile.REGTYPE),
+        ("l", tarfile.SYMTYPE),
+    ]:
+        archive = tmp_path / "bad.tar"
+        with tarfile.open(archive, "w") as tar:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
+            tar.addfile(info, io.BytesIO(b"") if kind == tarfile.REGTYPE else None)
+        with pytest.raises(ArchiveRefused):
+            extract_tar(archive, tmp_path / "out")
+        assert not (tmp_path / "escape").exists()
+    good = tmp_path / "good.tar"
+    with tarfile.open(good, "w") as tar:
+        info = tarfile.TarInfo("dir/file")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"ok"))
+    extract_tar(good, tmp_path / "ok")
+    assert (tmp_path / "ok" / "dir" / "file").read_bytes() == b"ok"

@@ -29,6 +29,7 @@ from semantik.backup.database import backup_database
 from semantik.backup.errors import ArchiveRefused
 from semantik.backup.manifest import MANIFEST_NAME, Manifest, Versions, verify_files
 from semantik.backup.services import exclusive_lock
+from semantik.backup.shardtar import safe_extractall
 from semantik.backup.vectors import open_store, served_model, vecpipe_running
 from semantik.shared.settings import Settings
 
@@ -187,7 +188,7 @@ def open_archive(archive: Path, settings: Settings, staging: Path) -> Manifest:
             while stream.read(1024 * 1024):
                 pass
         with tarfile.open(source, "r:gz") as tar:
-            tar.extractall(staging, filter="data")
+            safe_extractall(tar, staging)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise ArchiveRefused(f"{archive.name} is corrupt: {exc}") from exc
     finally:

@@ -53,8 +53,9 @@ def _state(host) -> dict:
     for q in QUERIES:
         out = json.loads(_sh(host, f"{CLI} search {COLLECTION} {shlex.quote(q)} --k 3 --json"))
         searches[q] = [(h["path"], round(h["score"], 4)) for h in out["hits"]]
-    users = sorted(u["name"] for u in json.loads(_sh(host, f"{CLI} users list --json")))
-    collections = sorted(c["name"] for c in json.loads(_sh(host, f"{CLI} collections list --json")))
+    # Whole rows: the restored database must be the archived one, not just similar.
+    users = json.loads(_sh(host, f"{CLI} users list --json"))
+    collections = json.loads(_sh(host, f"{CLI} collections list --json"))
     return {
         "searches": searches,
         "users": users,
@@ -137,6 +138,8 @@ def test_cron_job_schedules_the_backup_command(host):
 def test_backup_then_disaster_then_restore_playbook(host, indexed):
     assert indexed["searches"][QUERIES[0]][0][0].endswith("bread.txt")
     assert indexed["points"][COLLECTION] >= 3
+    assert COLLECTION in [c["name"] for c in indexed["collections"]]
+    assert "admin" in [u["username"] for u in indexed["users"]]
     with host.sudo():
         # The cron job's own command line, as cron would run it (its user, its PATH).
         line = next(
