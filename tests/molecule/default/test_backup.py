@@ -116,7 +116,11 @@ def indexed(host):
         if COLLECTION not in _sh(host, f"{CLI} collections list --json"):
             _sh(host, f"{CLI} collections create {COLLECTION} --source {COLLECTION}")
         _sh(host, f"{CLI} index {COLLECTION} --wait")
-        return _state(host)
+        state = _state(host)
+    yield state
+    # Our documents must not end up in collections other tests build over the documents root.
+    with host.sudo():
+        _sh(host, f"rm -rf /srv/documents/{COLLECTION}")
 
 
 def test_cron_job_schedules_the_backup_command(host):
