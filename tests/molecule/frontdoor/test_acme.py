@@ -4,6 +4,8 @@ What can be checked offline is: the placeholder certificate nginx starts with, t
 webroot answering over plain HTTP, certbot's renewal timer, and the deploy hook that installs a
 renewed certificate and reloads nginx. The request to the CA itself is not exercised."""
 
+import time
+
 import pytest
 
 from tests.molecule.frontdoor.frontdoor_net import served_fingerprint
@@ -58,5 +60,10 @@ def test_deploy_hook_installs_a_renewed_certificate_and_reloads(host, lineage):
     assert served_fingerprint(host, "acme.semantik.test") != new
     hook = "/etc/letsencrypt/renewal-hooks/deploy/semantik-nginx.sh"
     host.run_expect([0], f"RENEWED_LINEAGE={lineage} {hook}")
+    # A reload replaces nginx's workers asynchronously: give them a moment.
+    for _ in range(50):
+        if served_fingerprint(host, "acme.semantik.test") == new:
+            break
+        time.sleep(0.2)
     assert served_fingerprint(host, "acme.semantik.test") == new
     assert host.file("/etc/ssl/semantik/privkey.pem").mode == 0o600
