@@ -48,7 +48,7 @@ def api(host, method, path, token="", body=None):
 
 
 def login(host, password):
-    user = host.ansible.get_variables()["semantik_admin_user"]
+    user = host.ansible.get_variables().get("semantik_admin_user", "admin")
     return api(host, "POST", "/api/auth/login", body={"username": user, "password": password})
 
 
