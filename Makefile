@@ -107,3 +107,26 @@ demo: venv images wheelhouse ## Deploy the whole site to a local container (inve
 
 demo-down: ## Remove the demo container
 	scripts/demo.sh down
+
+# ---- containers: app/docker images and the app/compose project ----
+COMPOSE_DIR := app/compose
+COMPOSE_FILES ?= -f docker-compose.yml
+BASE_IMAGE ?= semantik-base:bookworm
+DOCKER_COMPOSE = cd $(COMPOSE_DIR) && docker compose $(COMPOSE_FILES)
+.PHONY: docker-build docker-up docker-down docker-logs docker-ps
+
+docker-build: ## Build semantik:cpu from build/wheelhouse (BASE_IMAGE=debian:bookworm-slim where a registry is reachable)
+	scripts/build-wheelhouse.sh
+	app/docker/fetch-cli-plugins.sh >/dev/null
+	test "$(BASE_IMAGE)" != semantik-base:bookworm || app/docker/build-base-image.sh
+	DOCKER_BUILDKIT=1 docker build -f app/docker/Dockerfile --build-arg BASE_IMAGE=$(BASE_IMAGE) -t semantik:cpu .
+	docker image ls semantik:cpu
+
+docker-up: ## Start the compose project (COMPOSE_FILES="-f docker-compose.yml -f docker-compose.prod.yml"), wait for health
+	$(DOCKER_COMPOSE) up -d --wait
+docker-down: ## Stop the compose project (volumes kept)
+	$(DOCKER_COMPOSE) down
+docker-logs: ## Follow the compose project's logs
+	$(DOCKER_COMPOSE) logs -f --tail=100
+docker-ps: ## The compose project's containers and their health
+	$(DOCKER_COMPOSE) ps
