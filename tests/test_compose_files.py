@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from semantik.shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +53,11 @@ def _compose_interpolations() -> set[str]:
 
 def test_example_lists_every_setting():
     listed = _example_vars()
-    missing = [f"SEMANTIK_{n.upper()}" for n in Settings.model_fields if f"SEMANTIK_{n.upper()}" not in listed]
+    missing = [
+        f"SEMANTIK_{n.upper()}"
+        for n in Settings.model_fields
+        if f"SEMANTIK_{n.upper()}" not in listed
+    ]
     assert not missing, f"settings missing from .env.docker.example: {missing}"
 
 
@@ -76,7 +79,9 @@ def test_example_values_parse_as_settings(monkeypatch):
         if not is_set or not name.startswith("SEMANTIK_"):
             continue
         value = next(
-            line.split("=", 1)[1] for line in EXAMPLE.read_text().splitlines() if line.startswith(name + "=")
+            line.split("=", 1)[1]
+            for line in EXAMPLE.read_text().splitlines()
+            if line.startswith(name + "=")
         )
         monkeypatch.setenv(name, value)
     Settings()
@@ -106,7 +111,9 @@ def test_compose_config_valid(combo, tmp_path):
         files += ["-f", str(COMPOSE / f"docker-compose.{name}.yml")]
     out = subprocess.run(
         ["docker", "compose", "--env-file", str(EXAMPLE), *files, "config", "--format", "json"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     import json
@@ -143,16 +150,24 @@ def test_compose_config_valid(combo, tmp_path):
 def _image_present() -> bool:
     if shutil.which("docker") is None:
         return False
-    return subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode == 0
+    return (
+        subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode == 0
+    )
 
 
-needs_image = pytest.mark.skipif(not _image_present(), reason=f"{IMAGE} not built (make docker-build)")
+needs_image = pytest.mark.skipif(
+    not _image_present(), reason=f"{IMAGE} not built (make docker-build)"
+)
 
 
 @needs_image
 def test_image_runs_as_non_root():
-    out = subprocess.run(["docker", "run", "--rm", "--entrypoint", "id", IMAGE, "-u"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "id", IMAGE, "-u"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "10001"
 
 
@@ -160,8 +175,20 @@ def test_image_runs_as_non_root():
 @pytest.mark.parametrize("value", ["change-me", "short-but-real", "<your-secret>"])
 def test_image_refuses_placeholder_secrets(value):
     out = subprocess.run(
-        ["docker", "run", "--rm", "--read-only", "-e", f"SEMANTIK_JWT_SECRET={value}", IMAGE, "serve", "webui"],
-        capture_output=True, text=True, timeout=120,
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--read-only",
+            "-e",
+            f"SEMANTIK_JWT_SECRET={value}",
+            IMAGE,
+            "serve",
+            "webui",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 78, out.stderr
     assert "SEMANTIK_JWT_SECRET" in out.stderr
