@@ -61,10 +61,11 @@ molecule-%: venv images
 	$(TIMED) molecule:$* $(BIN)/molecule test -s $*
 
 # Every stage runs even when an earlier one fails; the exit status reports any failure.
-test: venv images ## Everything CI runs: lint, pytest, every molecule scenario
+test: venv images frontend-deps ## Everything CI runs: lint, pytest (browser e2e included), frontend tests, every molecule scenario
 	@rc=0; \
 	$(MAKE) --no-print-directory -k lint || rc=1; \
 	$(MAKE) --no-print-directory pytest || rc=1; \
+	$(MAKE) --no-print-directory frontend-test || rc=1; \
 	$(MAKE) --no-print-directory -k -j$(MOLECULE_JOBS) -O molecule-all || rc=1; \
 	exit $$rc
 
