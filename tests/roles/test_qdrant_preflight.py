@@ -1,0 +1,130 @@
+"""qdrant role preflight on the controller: wrong combinations of inventory variables fail early,
+naming the variable, before anything is changed; right ones pass. The real role, only its
+argument spec and preflight stage (--tags qdrant_preflight, --check) against a local connection."""
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent))
+
+pytestmark = pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
+
+PLAY = """
+- hosts: localhost
+  gather_facts: true
+  gather_subset: [min]
+  roles: [{role: qdrant}]
+"""
+
+
+def run_preflight(tmp_path, **variables):
+    (tmp_path / "play.yml").write_text(PLAY)
+    (tmp_path / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
+    extra = []
+    for name, value in variables.items():
+        extra += ["-e", f"{name}={value}"]
+    env = {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    out = subprocess.run(
+        [
+            PLAYBOOK,
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "--check",
+            "--tags",
+            "qdrant_preflight",
+            "-e",
+            "ansible_python_interpreter={{ ansible_playbook_python }}",
+            *extra,
+            str(tmp_path / "play.yml"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return out.returncode, " ".join((out.stdout + out.stderr).split())
+
+
+@pytest.fixture
+def artifact(tmp_path):
+    # Any file serves: preflight checks its presence and checksum, it is never run.
+    path = tmp_path / "qdrant-x86_64-unknown-linux-musl.tar.gz"
+    path.write_bytes(b"not a real archive; preflight only hashes it\n")
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_release_without_its_sha256_fails_naming_the_variable(tmp_path):
+    rc, text = run_preflight(tmp_path)  # defaults: install_source=release, no sha256
+    assert rc != 0
+    assert "'release' needs qdrant_release_sha256" in text
+
+
+def test_unknown_install_source_fails_naming_the_variable(tmp_path):
+    rc, text = run_preflight(tmp_path, qdrant_install_source="docker")
+    assert rc != 0
+    assert "qdrant_install_source" in text and "docker" in text
+
+
+def test_local_artifact_with_a_wrong_sha256_fails(tmp_path, artifact):
+    path, _ = artifact
+    rc, text = run_preflight(
+        tmp_path,
+        qdrant_install_source="local",
+        qdrant_local_artifact=path,
+        qdrant_local_artifact_sha256="0" * 64,
+    )
+    assert rc != 0
+    assert "sha256 differs from qdrant_local_artifact_sha256" in text
+
+
+def test_local_without_an_artifact_fails(tmp_path):
+    rc, text = run_preflight(tmp_path, qdrant_install_source="local")
+    assert rc != 0
+    assert "'local' needs qdrant_local_artifact" in text
+
+
+def test_tls_without_certificate_fails_naming_the_variables(tmp_path):
+    rc, text = run_preflight(tmp_path, qdrant_binary_install="false", qdrant_tls_enabled="true")
+    assert rc != 0
+    assert "qdrant_tls_enabled needs qdrant_tls_cert and qdrant_tls_key" in text
+
+
+def test_cluster_without_this_peers_uri_fails(tmp_path):
+    rc, text = run_preflight(tmp_path, qdrant_binary_install="false", qdrant_cluster_enabled="true")
+    assert rc != 0
+    assert "qdrant_cluster_enabled needs qdrant_cluster_uri" in text
+
+
+def test_local_artifact_with_its_sha256_passes(tmp_path, artifact):
+    path, sha = artifact
+    rc, text = run_preflight(
+        tmp_path,
+        qdrant_install_source="local",
+        qdrant_local_artifact=path,
+        qdrant_local_artifact_sha256=sha,
+    )
+    assert rc == 0, text
+    assert "failed=0" in text
+
+
+def test_without_the_binary_passes_and_says_so(tmp_path):
+    rc, text = run_preflight(tmp_path, qdrant_binary_install="false")
+    assert rc == 0, text
+    assert "qdrant_binary_install is false" in text
