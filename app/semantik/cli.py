@@ -451,12 +451,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "name", None) and args.command == "search":
         args.name = [n for n in args.name.split(",") if n]
+    from semantik.shared.settings import SecretsError
     from semantik.webui.errors import SemantikError
 
     try:
         return args.func(args)
     except ValidationError as exc:
         print(f"error: invalid configuration:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except SecretsError as exc:
+        print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except SemantikError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)

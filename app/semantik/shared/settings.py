@@ -5,6 +5,8 @@ Every field reads from the environment with the prefix ``SEMANTIK_`` (``data_dir
 /etc/semantik/semantik.env). Secrets may also come from files: each secret field ``x`` is read from
 ``<secrets dir>/x`` where the secrets dir is ``SEMANTIK_SECRETS_DIR`` or systemd's
 ``$CREDENTIALS_DIRECTORY`` (LoadCredential=), so secrets never sit in the environment of a unit.
+A secrets directory that is set but missing or unreadable stops Settings() with a
+:class:`SecretsError` naming the variable and the directory.
 
 Nothing here is built at import time: call :func:`get_settings` (cached) or build ``Settings()``.
 """
@@ -18,6 +20,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SecretsSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 Device = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "float32", "float16", "bfloat16", "int8"]
@@ -25,14 +28,59 @@ VectorStoreKind = Literal["embedded", "qdrant"]
 SearchMode = Literal["hybrid", "dense", "keyword"]
 
 
-def _secrets_dir() -> str | None:
-    for candidate in (
-        os.environ.get("SEMANTIK_SECRETS_DIR"),
-        os.environ.get("CREDENTIALS_DIRECTORY"),
-    ):
-        if candidate and Path(candidate).is_dir():
-            return candidate
+SECRETS_DIR_VARIABLES = ("SEMANTIK_SECRETS_DIR", "CREDENTIALS_DIRECTORY")
+
+
+class SecretsError(ValueError):
+    """The secrets directory or a file in it cannot be used. The message names the variable and
+    the path, never a secret's value."""
+
+
+def _secrets_dir() -> tuple[str, Path] | None:
+    """(variable, directory) of the first of SECRETS_DIR_VARIABLES that is set, else None.
+
+    A set directory that is missing or unreadable is an error, not a silent fallback: the service
+    would otherwise start without its secrets (or with other ones) and fail far from the cause.
+    """
+    for variable in SECRETS_DIR_VARIABLES:
+        value = os.environ.get(variable)
+        if not value:
+            continue
+        path = Path(value)
+        if not path.exists():
+            raise SecretsError(f"{variable}={value}: the secrets directory does not exist")
+        if not path.is_dir():
+            raise SecretsError(f"{variable}={value}: the secrets directory is not a directory")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise SecretsError(
+                f"{variable}={value}: the secrets directory cannot be read by this user "
+                f"(uid {os.geteuid()}); give it read access or point {variable} elsewhere"
+            )
+        return variable, path
     return None
+
+
+class _SecretFiles(SecretsSettingsSource):
+    """Secret files named after the field, read from the checked directory; a file that cannot be
+    read is reported by name instead of as a chain of pydantic-settings exceptions."""
+
+    def __init__(self, settings_cls: type[BaseSettings], variable: str, directory: Path) -> None:
+        super().__init__(settings_cls, secrets_dir=directory, env_prefix="")
+        self._variable, self._directory = variable, directory
+
+    def __call__(self) -> dict[str, object]:
+        try:
+            return super().__call__()
+        except PydanticSettingsError as exc:
+            # pydantic-settings wraps the OSError of an unreadable file; report the file by name.
+            cause = exc.__cause__
+            if not isinstance(cause, OSError):
+                raise
+            name = Path(cause.filename).name if cause.filename else "?"
+            raise SecretsError(
+                f"{self._variable}={self._directory}: cannot read the secret file {name}: "
+                f"{cause.strerror}"
+            ) from None
 
 
 class Settings(BaseSettings):
@@ -41,7 +89,6 @@ class Settings(BaseSettings):
         env_file=os.environ.get("SEMANTIK_ENV_FILE"),
         env_file_encoding="utf-8",
         extra="ignore",
-        secrets_dir=_secrets_dir(),
     )
 
     @classmethod
@@ -49,10 +96,12 @@ class Settings(BaseSettings):
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ):
         # Secret files are named after the field without the SEMANTIK_ prefix (jwt_secret, as the
-        # units' LoadCredential= names them); the directory is looked up when Settings is built,
-        # not when this module is imported.
-        files = SecretsSettingsSource(settings_cls, secrets_dir=_secrets_dir(), env_prefix="")
-        return init_settings, env_settings, dotenv_settings, files
+        # units' LoadCredential= names them); the directory is looked up and checked when Settings
+        # is built, not when this module is imported.
+        secrets = _secrets_dir()
+        if secrets is None:
+            return init_settings, env_settings, dotenv_settings
+        return init_settings, env_settings, dotenv_settings, _SecretFiles(settings_cls, *secrets)
 
     # --- paths -----------------------------------------------------------------------------
     data_dir: Path = Field(
