@@ -1,6 +1,7 @@
 """qdrant role preflight on the controller: wrong combinations of inventory variables fail early,
 naming the variable, before anything is changed; right ones pass. The real role, only its
-argument spec and preflight stage (--tags qdrant_preflight, --check) against a local connection."""
+argument spec and preflight stage (--tags qdrant_preflight, --check) against a local connection;
+and its install stage in --check mode, as on a new host (nothing is changed: check mode)."""
 
 import hashlib
 import shutil
@@ -23,7 +24,7 @@ PLAY = """
 """
 
 
-def run_preflight(tmp_path, **variables):
+def run_preflight(tmp_path, tags="qdrant_preflight", **variables):
     (tmp_path / "play.yml").write_text(PLAY)
     (tmp_path / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
     extra = []
@@ -46,7 +47,7 @@ def run_preflight(tmp_path, **variables):
             "local",
             "--check",
             "--tags",
-            "qdrant_preflight",
+            tags,
             "-e",
             "ansible_python_interpreter={{ ansible_playbook_python }}",
             *extra,
@@ -128,3 +129,24 @@ def test_without_the_binary_passes_and_says_so(tmp_path):
     rc, text = run_preflight(tmp_path, qdrant_binary_install="false")
     assert rc == 0, text
     assert "qdrant_binary_install is false" in text
+
+
+@pytest.mark.parametrize("kind", ["archive", "binary"])
+def test_check_mode_install_of_a_local_artifact_on_a_new_host(tmp_path, artifact, kind):
+    # --check --diff on a host that has no install directory yet: the unpack/copy of the
+    # artifact must be skipped, not fail on the missing directory.
+    path, sha = artifact
+    if kind == "binary":
+        path = path.rename(path.with_name("qdrant"))
+    install_dir = tmp_path / "opt-qdrant"
+    rc, text = run_preflight(
+        tmp_path,
+        tags="qdrant_preflight,qdrant_install",
+        qdrant_install_source="local",
+        qdrant_local_artifact=path,
+        qdrant_local_artifact_sha256=sha,
+        qdrant_install_dir=install_dir,
+    )
+    assert rc == 0, text
+    assert "failed=0" in text
+    assert not install_dir.exists()  # check mode changed nothing
