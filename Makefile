@@ -16,6 +16,7 @@ export PATH := $(BIN):$(PATH)
 MOLECULE_SCENARIOS := common
 MOLECULE_SCENARIOS += nvidia
 MOLECULE_SCENARIOS += frontdoor
+MOLECULE_SCENARIOS += qdrant
 # default (full site, ~35 min here) and qdrant are run by hand until green in CI:
 # make molecule SCENARIO=default
 
