@@ -17,7 +17,7 @@ MOLECULE_SCENARIOS := common
 MOLECULE_SCENARIOS += nvidia
 MOLECULE_SCENARIOS += frontdoor
 MOLECULE_SCENARIOS += qdrant
-# default (full site, ~35 min here) and qdrant are run by hand until green in CI:
+# default (full site) is run by hand until green in CI:
 # make molecule SCENARIO=default
 
 # Scenarios run at once by `make test` (CI sets it from the core count).
