@@ -133,6 +133,12 @@ def test_exposure_score(host, unit):
     assert score <= EXPOSURE_TARGET, f"{unit} exposure {score} > {EXPOSURE_TARGET}:\n{out}"
 
 
+def test_vecpipe_has_time_to_stop(host):
+    # Unloading the model and flushing the embedded store outlast systemd's default 90 s.
+    value = host.check_output("systemctl show -p TimeoutStopUSec --value semantik-vecpipe.service")
+    assert value == "3min", f"semantik-vecpipe TimeoutStopSec is {value}, want 180 s"
+
+
 def test_units_pass_systemd_analyze_verify(host):
     paths = " ".join(f"/etc/systemd/system/{u}" for u in SERVICES + ["semantik.target"])
     result = host.run(f"systemd-analyze verify {paths}")
