@@ -117,7 +117,7 @@ COMPOSE_DIR := app/compose
 COMPOSE_FILES ?= -f docker-compose.yml
 BASE_IMAGE ?= semantik-base:bookworm
 DOCKER_COMPOSE = cd $(COMPOSE_DIR) && docker compose $(COMPOSE_FILES)
-.PHONY: docker-build docker-up docker-down docker-logs docker-ps
+.PHONY: docker-build docker-save docker-up docker-down docker-logs docker-ps
 
 docker-build: ## Build semantik:cpu from build/wheelhouse (BASE_IMAGE=debian:bookworm-slim where a registry is reachable)
 	scripts/build-wheelhouse.sh
@@ -125,6 +125,9 @@ docker-build: ## Build semantik:cpu from build/wheelhouse (BASE_IMAGE=debian:boo
 	test "$(BASE_IMAGE)" != semantik-base:bookworm || app/docker/build-base-image.sh
 	DOCKER_BUILDKIT=1 docker build -f app/docker/Dockerfile --build-arg BASE_IMAGE=$(BASE_IMAGE) -t semantik:cpu .
 	docker image ls semantik:cpu
+
+docker-save: ## Build semantik:cpu and save it to build/images/semantik-cpu.tar for the compose runtime (rewritten only when the image changed)
+	$(TIMED) docker-save app/docker/save-image.sh
 
 docker-up: ## Start the compose project (COMPOSE_FILES="-f docker-compose.yml -f docker-compose.prod.yml"), wait for health
 	$(DOCKER_COMPOSE) up -d --wait
