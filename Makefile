@@ -17,8 +17,7 @@ MOLECULE_SCENARIOS := common
 MOLECULE_SCENARIOS += nvidia
 MOLECULE_SCENARIOS += frontdoor
 MOLECULE_SCENARIOS += qdrant
-# default (full site) is run by hand until green in CI:
-# make molecule SCENARIO=default
+MOLECULE_SCENARIOS += default
 
 # Scenarios run at once by `make test` (CI sets it from the core count).
 MOLECULE_JOBS ?= 1
