@@ -16,6 +16,8 @@ export PATH := $(BIN):$(PATH)
 MOLECULE_SCENARIOS := common
 MOLECULE_SCENARIOS += nvidia
 MOLECULE_SCENARIOS += frontdoor
+# compose: builds semantik:cpu in its prepare (make docker-build, cached) and saves it (docker-save).
+MOLECULE_SCENARIOS += compose
 MOLECULE_SCENARIOS += qdrant
 MOLECULE_SCENARIOS += default
 
