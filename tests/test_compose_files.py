@@ -94,7 +94,7 @@ def test_cuda_dockerfile_is_the_cpu_one_plus_cuda_lines():
     cpu, cuda = body(DOCKER / "Dockerfile"), body(DOCKER / "Dockerfile.cuda")
     added = [line for line in cuda if line not in cpu]
     removed = [line for line in cpu if line not in cuda]
-    assert removed == ["ARG WHEELHOUSE=build/wheelhouse", "    SEMANTIK_SECRETS_DIR=/run/secrets"]
+    assert removed == ["ARG WHEELHOUSE=build/wheelhouse", "    SEMANTIK_WEBUI_HOST=0.0.0.0"]
     assert "ARG WHEELHOUSE=build/wheelhouse-cuda" in added
     assert "    SEMANTIK_DEVICE=cuda \\" in added
 
