@@ -82,7 +82,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # log_config=None: the app's own logging setup (plain or JSON, secrets masked) applies.
         uvicorn.run(
             factory, factory=True, host=host, port=port, log_config=None,
-            proxy_headers=True, forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=10,
+            proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
+            timeout_graceful_shutdown=10,
         )
         return EXIT_OK
     argv = [
@@ -90,6 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--worker-class", "uvicorn.workers.UvicornWorker",
         "--workers", str(settings.workers), "--bind", f"{host}:{port}",
         "--graceful-timeout", "10", "--timeout", "120",
+        "--forwarded-allow-ips", settings.forwarded_allow_ips,
         # Its control socket defaults to ~/.gunicorn: service users have no home (ProtectHome).
         "--no-control-socket",
     ]

@@ -118,6 +118,14 @@ class Settings(BaseSettings):
     vecpipe_port: int = Field(8000, ge=1, le=65535, description="Port vecpipe binds to.")
     webui_host: str = Field("127.0.0.1", description="Address webui binds to.")
     webui_port: int = Field(8080, ge=1, le=65535, description="Port webui binds to.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description=(
+            "Comma-separated addresses of the reverse proxies whose X-Forwarded-For/-Proto headers "
+            "are trusted: nginx on the same host; in the compose runtime, the project network's "
+            "gateway, through which the host's nginx reaches the containers."
+        ),
+    )
     vecpipe_url: str = Field(
         "http://127.0.0.1:8000", description="Where webui and the CLI reach vecpipe."
     )
