@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "app" / "compose"
 DOCKER = ROOT / "app" / "docker"
 EXAMPLE = COMPOSE / ".env.docker.example"
-OVERRIDES = ["gpu", "dev", "prod", "embedded"]
+OVERRIDES = ["gpu", "dev", "prod", "embedded", "backup"]
 IMAGE = "semantik:cpu"
 
 
@@ -142,6 +142,10 @@ def test_compose_config_valid(combo, tmp_path):
     if "prod" in combo:
         assert {s["source"] for s in webui["secrets"]} == {"jwt_secret", "internal_api_key"}
         assert webui["logging"]["options"]["max-size"] == "10m"
+    if "backup" in combo:
+        backups = [v for v in webui["volumes"] if v["target"] == "/var/backups/semantik"]
+        assert backups and not backups[0].get("read_only"), webui["volumes"]
+        assert webui["environment"]["SEMANTIK_BACKUP_DIR"] == "/var/backups/semantik"
     if "gpu" in combo:
         devices = services["vecpipe"]["deploy"]["resources"]["reservations"]["devices"]
         assert devices[0]["capabilities"] == ["gpu"]
