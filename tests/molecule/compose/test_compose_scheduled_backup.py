@@ -2,9 +2,9 @@
 
 The cron job's own command runs `semantik backup` inside the webui container; the archive lands in
 the host's /var/backups/semantik (bind-mounted, 0700, owned by the image's user) with a manifest
-whose sha256s match every file, checked twice: on the host by reading the tar, and in the container
-by the code a restore verifies with. Runs after test_compose_e2e (file order), so the store holds the
-collection that test indexed. A restore on compose is refused early with a message naming
+whose sha256s match every file, checked twice: on the host by reading the tar, and in the
+container by the code a restore verifies with. Runs after test_compose_e2e (file order), so the
+store holds the collection that test indexed. A restore on compose is refused early with a message naming
 semantik_runtime.
 """
 
