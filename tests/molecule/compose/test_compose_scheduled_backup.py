@@ -3,9 +3,9 @@
 The cron job's own command runs `semantik backup` inside the webui container; the archive lands in
 the host's /var/backups/semantik (bind-mounted, 0700, owned by the image's user) with a manifest
 whose sha256s match every file, checked twice: on the host by reading the tar, and in the
-container by the code a restore verifies with. Runs after test_compose_e2e (file order), so the
-store holds the collection that test indexed. A restore on compose is refused early with a message naming
-semantik_runtime.
+container by the code a restore verifies with. A collection over the sample documents is indexed
+first (and deleted afterwards) so the archive holds vectors. A restore on compose is refused early
+with a message naming semantik_runtime.
 """
 
 from __future__ import annotations
@@ -14,11 +14,15 @@ import hashlib
 import json
 import tarfile
 import time
+import uuid
 
 import pytest
 
+from tests.molecule.default.test_semantik_e2e import api, login
+
 BACKUP_DIR = "/var/backups/semantik"
 PROJECT_DIR = "/opt/semantik"
+INDEX_TIMEOUT_S = 600
 
 
 def _sh(host, command: str, *args) -> str:
@@ -28,7 +32,32 @@ def _sh(host, command: str, *args) -> str:
 
 
 @pytest.fixture(scope="module")
-def backup(host):
+def indexed(host):
+    """A collection over the sample documents, indexed to completion; deleted afterwards."""
+    status, tokens = login(host, host.ansible.get_variables()["semantik_admin_password"])
+    assert status == 200, tokens
+    token = tokens["access_token"]
+    name = f"backup-{uuid.uuid4().hex[:8]}"
+    status, collection = api(
+        host, "POST", "/api/collections", token, {"name": name, "source": "samples", "index": True}
+    )
+    assert status == 201, collection
+    started = time.monotonic()
+    while True:
+        status, job = api(host, "GET", f"/api/jobs/{collection['active_job_id']}", token)
+        assert status == 200, job
+        if job["status"] not in ("queued", "running"):
+            break
+        assert time.monotonic() - started < INDEX_TIMEOUT_S, f"indexing still {job['status']}"
+        time.sleep(2)
+    assert job["status"] == "succeeded" and job["chunks"] > 0, job
+    yield name
+    status, _ = api(host, "DELETE", f"/api/collections/{name}", token)
+    assert status == 204
+
+
+@pytest.fixture(scope="module")
+def backup(host, indexed):
     """Run the cron job's command line as cron would (its user, a bare environment)."""
     line = next(
         ln
@@ -83,7 +112,7 @@ def test_cron_command_writes_a_verified_archive(host, backup):
     assert [p for p in leftovers if not p.endswith("/.lock")] == [], leftovers
 
 
-def test_archive_manifest_sha256_matches_every_file(host, backup, tmp_path):
+def test_archive_manifest_sha256_matches_every_file(host, backup, indexed, tmp_path):
     # Read independently of the app: every member but the manifest is listed with its sha256.
     local = tmp_path / "archive.tar.gz"
     local.write_bytes(host.file(backup["last_archive"]).content)
@@ -98,8 +127,8 @@ def test_archive_manifest_sha256_matches_every_file(host, backup, tmp_path):
             assert member.size == manifest["files"][name]["size"], name
     assert "database/webui.db" in manifest["files"]
     assert manifest["versions"]["vector_store"] == "embedded"
-    # The e2e test indexed a collection before this file ran: its vectors are in the archive.
-    assert manifest["collections"] and all(n > 0 for n in manifest["collections"].values())
+    # The collection indexed for this test is in the archive with its points.
+    assert manifest["collections"].get(indexed, 0) > 0, manifest["collections"]
     for name in manifest["collections"]:
         assert f"vectors/{name}.tar" in manifest["files"]
 
