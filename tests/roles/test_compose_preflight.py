@@ -2,15 +2,12 @@
 wrong combinations fail early naming the variable, before anything changes; right ones pass.
 The real roles, only their preflight stage (--tags, --check) against a local connection."""
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent))
+from tests.roles.local_ansible import PLAYBOOK, isolated_env
 
 pytestmark = pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
 
@@ -24,18 +21,10 @@ PLAY = """
 
 def run_preflight(tmp_path, role, **variables):
     (tmp_path / "play.yml").write_text(PLAY % role)
-    (tmp_path / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
     extra = []
     for name, value in variables.items():
         extra += ["-e", f"{name}={value}"]
-    env = {
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-    }
+    env = isolated_env(tmp_path)
     out = subprocess.run(
         [PLAYBOOK, "-i", "localhost,", "-c", "local", "--check", "--tags", f"{role}_preflight",
          "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", *extra,

@@ -3,15 +3,12 @@ preflight (address resolution, input checks) and templates, run by ansible-playb
 local connections. The molecule scenario frontdoor loads the same files into real nginx/nftables;
 here we show what a one-machine scenario cannot: several webui/vecpipe/Qdrant/monitoring hosts."""
 
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent))
+from tests.roles.local_ansible import PLAYBOOK, REPO, isolated_env
 
 pytestmark = pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
 
@@ -64,16 +61,10 @@ PLAY = """
 def render(tmp_path, role, template, target, *extra):
     (tmp_path / "hosts.yml").write_text(INVENTORY.format(python=sys.executable))
     (tmp_path / "play.yml").write_text(PLAY.format(role=role, template=template))
-    (tmp_path / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
     env = {
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
+        **isolated_env(tmp_path),
         "ROLES": str(REPO / "roles"),
         "OUT": str(out),
     }

@@ -1,15 +1,12 @@
 """nvidia_driver on a host without a GPU (this machine): the real role, detection and validation
 only, in check mode against localhost. It skips with a message, or fails when a GPU is required."""
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent))
+from tests.roles.local_ansible import PLAYBOOK, isolated_env
 
 
 def _has_nvidia_gpu():
@@ -28,15 +25,7 @@ pytestmark = [
 def run_role(tmp_path, *extra):
     play = tmp_path / "play.yml"
     play.write_text("- hosts: localhost\n  gather_facts: true\n  roles: [{role: nvidia_driver}]\n")
-    (tmp_path / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
-    env = {
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-    }
+    env = isolated_env(tmp_path)
     return subprocess.run(
         [
             PLAYBOOK,
