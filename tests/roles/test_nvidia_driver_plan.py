@@ -25,9 +25,9 @@ def _load_filters():
 
 F = _load_filters()
 VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-MATRIX = VARS["nvidia_driver__os_matrix"]
-ALIASES = VARS["nvidia_driver__distribution_aliases"]
-ARCHS = VARS["nvidia_driver__cuda_archs"]
+MATRIX = VARS["_nvidia_driver_os_matrix"]
+ALIASES = VARS["_nvidia_driver_distribution_aliases"]
+ARCHS = VARS["_nvidia_driver_cuda_archs"]
 
 
 def facts(dist, version, arch="x86_64"):

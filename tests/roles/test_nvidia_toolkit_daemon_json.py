@@ -24,7 +24,7 @@ ENTRY = {"nvidia": {"path": "nvidia-container-runtime", "args": []}}
 
 def test_role_vars_hold_the_same_entry_nvidia_ctk_writes():
     raw = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-    entry = raw["nvidia_container_toolkit__runtime_entry"]
+    entry = raw["_nvidia_container_toolkit_runtime_entry"]
     assert entry["nvidia"]["args"] == []
     assert "nvidia_container_toolkit_runtime_path" in entry["nvidia"]["path"]
 
