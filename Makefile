@@ -68,6 +68,7 @@ test: venv images frontend-deps ## Everything CI runs: lint, pytest (browser e2e
 	$(MAKE) --no-print-directory -k lint || rc=1; \
 	$(MAKE) --no-print-directory pytest || rc=1; \
 	$(MAKE) --no-print-directory frontend-test || rc=1; \
+	$(MAKE) --no-print-directory collection || rc=1; \
 	$(MAKE) --no-print-directory -k -j$(MOLECULE_JOBS) -O molecule-all || rc=1; \
 	exit $$rc
 
@@ -138,3 +139,17 @@ docker-logs: ## Follow the compose project's logs
 	$(DOCKER_COMPOSE) logs -f --tail=100
 docker-ps: ## The compose project's containers and their health
 	$(DOCKER_COMPOSE) ps
+
+# ---- the repository as an Ansible collection (galaxy.yml) and its generated docs ----
+COLLECTION_DIR := build/collection
+.PHONY: collection docs
+collection: venv ## Build the collection, install it into build/collection and syntax-check semantik.appliance.site
+	rm -rf $(COLLECTION_DIR) && mkdir -p $(COLLECTION_DIR)
+	$(TIMED) collection-build $(BIN)/ansible-galaxy collection build --output-path $(COLLECTION_DIR) .
+	$(BIN)/ansible-galaxy collection install -p $(COLLECTION_DIR)/installed $(COLLECTION_DIR)/semantik-appliance-*.tar.gz
+	# From a folder without ansible.cfg: roles must come from the installed collection.
+	cd $(COLLECTION_DIR) && ANSIBLE_COLLECTIONS_PATH=$(abspath $(COLLECTION_DIR))/installed \
+	  $(TIMED) collection-syntax $(BIN)/ansible-playbook semantik.appliance.site --syntax-check -i $(CURDIR)/inventories/demo/hosts.yml
+
+docs: venv ## Regenerate the variables sections of roles/*/README.md and docs/variables.md from meta/argument_specs.yml
+	$(BIN)/python scripts/gen-role-docs.py
