@@ -2,7 +2,15 @@
 container cannot honour fail early naming the variable; the defaults pass. The archives go to the
 semantik role's semantik_compose_backup_dir (the directory mounted into webui)."""
 
-from tests.roles.test_compose_preflight import COMPOSE, run_preflight
+from tests.roles.local_ansible import run_preflight
+
+# What a compose host of role semantik needs to pass its preflight.
+COMPOSE = {
+    "semantik_runtime": "compose",
+    "semantik_vecpipe_enabled": "true",
+    "semantik_webui_enabled": "true",
+    "semantik_admin_password": "long-enough-password",
+}
 
 
 def test_backup_on_compose_defaults_pass(tmp_path):
