@@ -5,7 +5,7 @@
 - ansible_playbook(): a playbook against the molecule inventory (a role run with bad input ...);
 - WebApi: Semantik's HTTP API called from a test host (python3 on that host, http or https with a
   CA file), with login and "create a collection and index it to completion";
-- run_cron_line(): a cron.d job's command, run the way cron runs it;
+- run_cron_line(): a cron.d job's command, run the way cron runs it; check_backup_cron_job();
 - check_*(): end-to-end checks both Semantik runtimes run (systemd in default, compose in compose).
 """
 
@@ -170,6 +170,16 @@ def run_cron_line(host, cron_file: str, command_name: str) -> float:
     started = time.monotonic()
     sh(host, f"runuser -u {user} -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin {command}")
     return time.monotonic() - started
+
+
+def check_backup_cron_job(host) -> None:
+    """The backup role's cron.d job runs the backup command through the journal, cron runs."""
+    cron = host.file("/etc/cron.d/semantik-backup")
+    assert cron.exists and cron.user == "root" and cron.mode == 0o644
+    assert "systemd-cat --identifier=semantik-backup /usr/local/sbin/semantik-backup" in (
+        cron.content_string
+    )
+    assert host.service("cron").is_running and host.service("cron").is_enabled
 
 
 # --- end to end, the same on both runtimes -------------------------------------------------------

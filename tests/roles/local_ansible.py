@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -49,3 +50,11 @@ def run_preflight(tmp_path: Path, role: str, tags: str = "", **variables: str) -
     extra = [arg for name, value in variables.items() for arg in ("-e", f"{name}={value}")]
     out = run_role_check(tmp_path, role, tags or f"{role}_preflight", *extra)
     return out.returncode, " ".join((out.stdout + out.stderr).split())
+
+
+def import_file(path: Path):
+    """A Python file of the repository (a filter plugin, a script) as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem.replace("-", "_"), path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,7 +4,6 @@ the same variables. New roles under roles/ are checked without being listed here
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -13,16 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.roles.local_ansible import import_file
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gen-role-docs.py"
 ROLES = sorted(p.parent for p in ROOT.glob("roles/*/tasks"))
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_role_docs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_file(SCRIPT)
 
 
 def test_every_role_has_argument_specs_and_a_readme():

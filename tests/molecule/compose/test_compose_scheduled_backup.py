@@ -16,7 +16,7 @@ import tarfile
 
 import pytest
 
-from tests.molecule.helpers import WebApi, run_cron_line, sh
+from tests.molecule.helpers import WebApi, check_backup_cron_job, run_cron_line, sh
 
 BACKUP_DIR = "/var/backups/semantik"
 PROJECT_DIR = "/opt/semantik"
@@ -44,12 +44,7 @@ def backup(host, indexed):
 
 
 def test_cron_job_and_backup_dir(host):
-    cron = host.file("/etc/cron.d/semantik-backup")
-    assert cron.exists and cron.user == "root" and cron.mode == 0o644
-    assert "systemd-cat --identifier=semantik-backup /usr/local/sbin/semantik-backup" in (
-        cron.content_string
-    )
-    assert host.service("cron").is_running and host.service("cron").is_enabled
+    check_backup_cron_job(host)
     wrapper = host.file("/usr/local/sbin/semantik-backup").content_string
     assert "docker compose exec -T" in wrapper and "webui semantik backup" in wrapper
     assert "/venv/" not in wrapper  # no venv on a compose host

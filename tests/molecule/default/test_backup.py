@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.molecule.helpers import REPO, ansible_playbook, run_cron_line, sh
+from tests.molecule.helpers import REPO, ansible_playbook, check_backup_cron_job, run_cron_line, sh
 
 testinfra_hosts = ["webui"]
 
@@ -103,12 +103,7 @@ def indexed(host):
 
 
 def test_cron_job_schedules_the_backup_command(host):
-    cron = host.file("/etc/cron.d/semantik-backup")
-    assert cron.exists and cron.user == "root" and cron.mode == 0o644
-    assert "systemd-cat --identifier=semantik-backup /usr/local/sbin/semantik-backup" in (
-        cron.content_string
-    )
-    assert host.service("cron").is_running and host.service("cron").is_enabled
+    check_backup_cron_job(host)
     backups = host.file(BACKUP_DIR)
     assert backups.is_directory and backups.user == "root" and backups.mode == 0o700
     with host.sudo():
