@@ -159,3 +159,11 @@ lint-containers: venv ## hadolint over the Dockerfiles, docker compose config ov
 
 audit: venv ## pip-audit, npm audit (and grype/trivy when installed) where a feed is reachable; says NOT AUDITED when not
 	scripts/audit.sh
+
+# ---- air-gap bundle (docs/airgap.md): wheels + hash-pinned lock, apt repositories, image, manifest ----
+.PHONY: bundle bundle-verify
+bundle: venv ## Everything a site installs from, under build/bundle/ with MANIFEST.sha256 (QDRANT_ARTIFACT=… to add Qdrant)
+	$(TIMED) bundle scripts/bundle.sh
+
+bundle-verify: venv ## Check build/bundle (or BUNDLE_DIR) against its manifest; the lock must resolve offline with --require-hashes
+	scripts/bundle.sh --verify
