@@ -2,7 +2,9 @@
 # Secret scanning with detect-secrets (PyPI), offline. Findings already reviewed are recorded in
 # .secrets.baseline (test fixtures, demo and example passwords); anything new fails the scan.
 #   scripts/secret-scan.sh [FILE...]   scan the files given, or every tracked and untracked
-#                                      (not ignored) file of the tree: exit 1 on a new finding
+#                                      (not ignored) file of the tree: exit 1 on a new finding.
+#                                      In CI (CI=true) tracked files only: in a fresh clone the
+#                                      untracked ones are the run's own outputs.
 #   scripts/secret-scan.sh --update    rewrite the baseline (same files) after reviewing what
 #                                      the scan reported
 # The built frontend (app/semantik/webui/static) is excluded: it is minified from app/frontend,
@@ -19,7 +21,9 @@ if [ "${1:-}" = "--update" ]; then update=1; shift; fi
 if [ $# -gt 0 ]; then
   files=("$@")
 else
-  mapfile -d '' files < <(git ls-files -z --cached --others --exclude-standard)
+  untracked=(--others --exclude-standard)
+  [ "${CI:-}" != true ] || untracked=()
+  mapfile -d '' files < <(git ls-files -z --cached "${untracked[@]}")
   existing=()  # a tracked file deleted in the work tree is not scanned
   for f in "${files[@]}"; do [ -f "$f" ] && existing+=("$f"); done
   files=("${existing[@]}")

@@ -3,6 +3,7 @@ Dockerfile; the repository's own Dockerfiles and compose files pass."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,6 @@ def test_hadolint_fails_on_a_bad_dockerfile(tmp_path):
 def test_repository_container_recipes_pass():
     run = subprocess.run([str(ROOT / "scripts" / "lint-containers.sh")], cwd=ROOT,
                          capture_output=True, text=True, timeout=300,
-                         env={"PATH": f"{HADOLINT.parent}:/usr/local/bin:/usr/bin:/bin",
-                              "LINT_BIN": str(HADOLINT.parent)})
+                         env={**os.environ, "LINT_BIN": str(HADOLINT.parent)})
     assert run.returncode == 0, run.stdout + run.stderr
     assert "hadolint clean: app/docker/Dockerfile" in run.stdout

@@ -32,12 +32,13 @@ def tree(tmp_path) -> Path:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "SECRET_SCAN_BIN": str(VENV_BIN)}
+    # CI=true would limit the scan to tracked files (see the script); these tests set it themselves.
+    return {**os.environ, "SECRET_SCAN_BIN": str(VENV_BIN), "CI": ""}
 
 
-def _scan(tree: Path, *files: str) -> subprocess.CompletedProcess:
+def _scan(tree: Path, *files: str, ci: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([str(tree / "scripts" / "secret-scan.sh"), *files], cwd=tree,
-                          env=_env(), capture_output=True, text=True, timeout=300)
+                          env={**_env(), "CI": ci}, capture_output=True, text=True, timeout=300)
 
 
 def test_clean_tree_passes(tree):
@@ -57,6 +58,10 @@ def test_seeded_fake_secret_in_an_untracked_scratch_file_is_caught(tree):
     assert "AWS Access Key" in out and "scratch.txt:2" in out
     assert fake_key not in out
     assert "secret-scan: FAILED" in out
+    # CI scans a fresh clone's tracked files only: the same file, once added, fails there too.
+    assert _scan(tree, ci="true").returncode == 0
+    subprocess.run(["git", "-C", str(tree), "add", "scratch.txt"], check=True)
+    assert _scan(tree, ci="true").returncode == 1
 
 
 def test_known_test_value_in_the_baseline_passes_and_a_new_one_fails(tree):
