@@ -196,3 +196,16 @@ def test_apt_repository_installs_with_no_network(tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "nftables v" in run.stdout
+
+
+def test_apt_package_lists_come_from_the_roles():
+    def listed(suite: str) -> set[str]:
+        out = subprocess.run([sys.executable, str(ROOT / "scripts" / "bundle_packages.py"), suite],
+                             capture_output=True, text=True, check=True).stdout
+        return set(out.split())
+
+    bookworm, trixie = listed("bookworm"), listed("trixie")
+    # One package from each role that installs any (common, firewall, proxy, semantik, backup).
+    assert {"sqlite3", "systemd-timesyncd", "nftables", "nginx", "python3-venv", "cron"} <= bookworm
+    # Docker from the distribution only where its compose is v2 (Debian 13).
+    assert "docker.io" not in bookworm and {"docker.io", "docker-compose"} <= trixie
