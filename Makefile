@@ -70,6 +70,7 @@ test: venv images frontend-deps ## Everything CI runs: lint, pytest (browser e2e
 	$(MAKE) --no-print-directory frontend-test || rc=1; \
 	$(MAKE) --no-print-directory collection || rc=1; \
 	$(MAKE) --no-print-directory -k -j$(MOLECULE_JOBS) -O molecule-all || rc=1; \
+	$(MAKE) --no-print-directory -k supply-chain || rc=1; \
 	exit $$rc
 
 clean: ## Destroy molecule test hosts and remove caches
@@ -153,3 +154,31 @@ collection: venv ## Build the collection, install it into build/collection and s
 
 docs: venv ## Regenerate the variables sections of roles/*/README.md and docs/variables.md from meta/argument_specs.yml
 	$(BIN)/python scripts/gen-role-docs.py
+
+# ---- supply chain (docs/airgap.md): SBOMs, secret scan, container lint, audit; offline ----
+.PHONY: supply-chain sbom secret-scan secrets-baseline lint-containers audit
+# Last in `make test`: by then the compose scenario has built semantik:cpu for the image SBOM.
+supply-chain: sbom secret-scan lint-containers ## Offline supply-chain checks: CycloneDX SBOMs in build/sbom/, secret scan, Dockerfile + compose lint
+
+sbom: venv ## CycloneDX SBOMs of the Python env, the frontend and semantik:cpu (when built) in build/sbom/
+	$(TIMED) sbom scripts/sbom.sh
+
+secret-scan: venv ## detect-secrets over the tree; known test values are in .secrets.baseline
+	$(TIMED) secret-scan scripts/secret-scan.sh
+
+secrets-baseline: venv ## Rewrite .secrets.baseline after a reviewed new test value (keeps audit marks)
+	scripts/secret-scan.sh --update
+
+lint-containers: venv ## hadolint over the Dockerfiles, docker compose config over the compose project
+	$(TIMED) lint-containers scripts/lint-containers.sh
+
+audit: venv ## pip-audit, npm audit (and grype/trivy when installed) where a feed is reachable; says NOT AUDITED when not
+	scripts/audit.sh
+
+# ---- air-gap bundle (docs/airgap.md): wheels + hash-pinned lock, apt repositories, image, manifest ----
+.PHONY: bundle bundle-verify
+bundle: venv ## Everything a site installs from, under build/bundle/ with MANIFEST.sha256 (QDRANT_ARTIFACT=… to add Qdrant)
+	$(TIMED) bundle scripts/bundle.sh
+
+bundle-verify: venv ## Check build/bundle (or BUNDLE_DIR) against its manifest; the lock must resolve offline with --require-hashes
+	scripts/bundle.sh --verify
