@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from semantik.shared import api
 from semantik.shared.embedding import Embedder
 from semantik.shared.logging import setup_logging
 from semantik.shared.metrics import VecpipeMetrics
@@ -95,11 +96,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         summary="Embedding and vector search API (internal; webui is its client).",
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=settings.vecpipe_max_request_bytes,
     )
     app.state.settings = settings
     app.state.embedder = embedder
     app.state.metrics = VecpipeMetrics()
     app.state.services = None
+    api.install(app)
     app.middleware("http")(app.state.metrics.middleware())
 
     @app.exception_handler(StoreUnavailableError)

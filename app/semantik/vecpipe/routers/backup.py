@@ -11,11 +11,12 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from semantik.backup.vectors import SNAPSHOT_HEADER_POINTS
+from semantik.shared.api import StrictJSONRoute
 from semantik.shared.schemas import NAME_PATTERN, ErrorResponse
 from semantik.shared.vectorstore import CollectionNotFoundError
 from semantik.vecpipe.deps import ServicesDep
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=StrictJSONRoute)
 
 
 @router.post(

@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, HTTPException, Response, status
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.shared.schemas import CollectionCreate, CollectionInfo, ErrorResponse
 from semantik.shared.vectorstore import (
     CollectionExistsError,
@@ -14,7 +15,7 @@ from semantik.shared.vectorstore import (
 )
 from semantik.vecpipe.deps import CollectionDep, ServicesDep
 
-router = APIRouter(prefix="/collections", tags=["collections"])
+router = APIRouter(prefix="/collections", tags=["collections"], route_class=StrictJSONRoute)
 NOT_FOUND = {404: {"model": ErrorResponse}}
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.shared.schemas import EmbedRequest, EmbedResponse
 from semantik.vecpipe.deps import ServicesDep
 
-router = APIRouter(tags=["embed"])
+router = APIRouter(tags=["embed"], route_class=StrictJSONRoute)
 
 
 @router.post("/embed", response_model=EmbedResponse)

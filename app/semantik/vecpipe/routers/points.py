@@ -7,6 +7,7 @@ import time
 
 from fastapi import APIRouter, HTTPException, status
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.shared.schemas import (
     DeleteDocumentsRequest,
     DeleteDocumentsResponse,
@@ -17,7 +18,9 @@ from semantik.shared.schemas import (
 from semantik.shared.vectorstore import CollectionNotFoundError, StorePoint, point_id
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 
-router = APIRouter(prefix="/collections/{name}/points", tags=["points"])
+router = APIRouter(
+    prefix="/collections/{name}/points", tags=["points"], route_class=StrictJSONRoute
+)
 ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
 
 

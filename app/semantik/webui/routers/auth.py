@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.webui import accounts
 from semantik.webui.deps import CurrentPrincipal, CurrentUser, Db, Settings_, jwt_secret
 from semantik.webui.errors import Unauthorized
@@ -16,9 +17,16 @@ from semantik.webui.schemas import (
     TokenPair,
     UserOut,
 )
-from semantik.webui.security import hash_refresh_token, verify_password
+from semantik.webui.security import hash_refresh_token
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=StrictJSONRoute)
+
+
+def client_address(request: Request) -> str:
+    """The client as the server reports it: behind nginx, uvicorn has already replaced the
+    socket's address with X-Forwarded-For's when the peer is in SEMANTIK_FORWARDED_ALLOW_IPS
+    (and only then: a client cannot choose its own address)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _pair(issued: accounts.IssuedTokens) -> TokenPair:
@@ -34,7 +42,8 @@ def login(body: LoginRequest, request: Request, settings: Settings_, conn: Db) -
     issued = accounts.login(
         conn, body.username, body.password, jwt_secret=jwt_secret(settings),
         access_minutes=settings.access_token_minutes, refresh_days=settings.refresh_token_days,
-        max_failures=settings.login_max_failures, user_agent=request.headers.get("user-agent"),
+        policy=accounts.AttemptPolicy.from_settings(settings), source=client_address(request),
+        user_agent=request.headers.get("user-agent"),
     )
     return _pair(issued)
 
@@ -86,9 +95,12 @@ def revoke_session(session_id: str, principal: CurrentPrincipal, conn: Db) -> No
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, user: CurrentUser, conn: Db) -> None:
-    """Change your password; every session, this one included, is signed out."""
-    row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
-    if not verify_password(row["password_hash"], body.current_password):
-        raise Unauthorized("current password is wrong")
-    accounts.set_password(conn, user.username, body.new_password)
+def change_password(
+    body: PasswordChange, user: CurrentUser, conn: Db, settings: Settings_
+) -> None:
+    """Change your password; every session, this one included, is signed out. Wrong current
+    passwords count against the same attempt limit as logins (429 with Retry-After)."""
+    accounts.change_password(
+        conn, user, body.current_password, body.new_password,
+        policy=accounts.AttemptPolicy.from_settings(settings),
+    )

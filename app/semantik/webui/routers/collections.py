@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
+from semantik.shared.api import MAX_INT64, StrictJSONRoute
 from semantik.webui import catalog
 from semantik.webui.deps import AdminUser, CurrentUser, Db, Runner, Settings_, Vecpipe
 from semantik.webui.errors import InvalidInput
@@ -14,7 +15,7 @@ from semantik.webui.routers.jobs import job_out
 from semantik.webui.schemas import CollectionCreateIn, CollectionOut, FileOut, JobOut
 from semantik.webui.services import create_collection
 
-router = APIRouter(prefix="/api/collections", tags=["collections"])
+router = APIRouter(prefix="/api/collections", tags=["collections"], route_class=StrictJSONRoute)
 
 
 def collection_out(conn, collection: catalog.Collection) -> CollectionOut:  # type: ignore[no-untyped-def]
@@ -74,7 +75,7 @@ def index(name: str, admin: AdminUser, conn: Db, runner: Runner) -> JobOut:
 def files(
     name: str, _: CurrentUser, conn: Db,
     status_: str | None = Query(None, alias="status", pattern="^(indexed|error|unsupported)$"),
-    limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+    limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=MAX_INT64),
 ) -> list[FileOut]:
     collection = catalog.get_collection(conn, name)
     return [

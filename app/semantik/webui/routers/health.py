@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from semantik import __version__
+from semantik.shared.api import StrictJSONRoute
 from semantik.webui.db import connect, schema_version
 from semantik.webui.deps import CurrentUser, Settings_, Vecpipe
 from semantik.webui.errors import SemantikError
 from semantik.webui.schemas import AboutOut, HealthOut
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJSONRoute)
 
 
 @router.get("/livez", response_model=HealthOut)

@@ -6,11 +6,12 @@ import time
 
 from fastapi import APIRouter
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.webui import searching
 from semantik.webui.deps import CurrentUser, Db, Settings_, Vecpipe
 from semantik.webui.schemas import SearchHitOut, SearchIn, SearchOut
 
-router = APIRouter(prefix="/api/search", tags=["search"])
+router = APIRouter(prefix="/api/search", tags=["search"], route_class=StrictJSONRoute)
 
 
 @router.post("", response_model=SearchOut)

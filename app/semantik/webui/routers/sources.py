@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.webui.deps import AdminUser, Settings_
 from semantik.webui.paths import list_directories
 from semantik.webui.schemas import SourcesOut
 
-router = APIRouter(prefix="/api/sources", tags=["sources"])
+router = APIRouter(prefix="/api/sources", tags=["sources"], route_class=StrictJSONRoute)
 
 
 @router.get("", response_model=SourcesOut)

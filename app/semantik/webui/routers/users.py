@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.webui import accounts
 from semantik.webui.deps import AdminUser, Db
 from semantik.webui.errors import InvalidInput
 from semantik.webui.schemas import PasswordReset, UserCreate, UserOut, UserUpdate
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], route_class=StrictJSONRoute)
 
 
 def _out(user: accounts.User) -> UserOut:

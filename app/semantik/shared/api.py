@@ -1,0 +1,200 @@
+"""What both HTTP services (vecpipe and webui) share about requests and errors, set up once per
+app by :func:`install`:
+
+- one JSON policy for request bodies: NaN/Infinity, numbers that overflow to infinity, lone
+  surrogates ("\\ud800") and runaway nesting are a 422 with a message, never a 500 later on
+  (every route of both apps uses :class:`StrictJSONRoute`);
+- bounded integers for path and query parameters (:data:`MAX_INT64`: SQLite's and Qdrant's
+  integer range);
+- errors mapped once: validation errors as 422 with ``loc``/``msg`` (the rejected input is not
+  echoed: it may be a password), the body-size limit as 413 with a message, and a last-resort
+  handler that turns any unexpected exception into a JSON 500 with ``Connection: close``. Without
+  it Starlette sends its 500 and re-raises, and uvicorn then drops the keep-alive connection
+  without saying so: nginx's next request on that pooled connection got a 502.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("semantik.api")
+
+MAX_INT64 = 2**63 - 1
+# json.loads recurses per nesting level; far below Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
+
+class InvalidJSON(json.JSONDecodeError):
+    """FastAPI turns a JSONDecodeError from request.json() into a 422 carrying its message."""
+
+    def __init__(self, msg: str, doc: str = "", pos: int = 0) -> None:
+        super().__init__(msg, doc, pos)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (use a finite number)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _check_decoded(value: Any) -> None:
+    """Iterative walk: every string (keys too) must be encodable as UTF-8 (no lone surrogates),
+    and nesting must stay within MAX_JSON_DEPTH."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError(
+                        "a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)"
+                    ) from None
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def strict_json_loads(body: bytes | str) -> Any:
+    """The request-body JSON policy of both services; raises :class:`InvalidJSON`."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise InvalidJSON(f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise InvalidJSON(exc.msg, exc.doc, exc.pos) from None
+    except RecursionError:
+        raise InvalidJSON(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # parse_constant/parse_float, or an int of > 4300 digits
+        raise InvalidJSON(str(exc)) from None
+    try:
+        _check_decoded(value)
+    except ValueError as exc:
+        raise InvalidJSON(str(exc)) from None
+    return value
+
+
+class StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = strict_json_loads(await self.body())
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """Route class of every router: request bodies are decoded by :func:`strict_json_loads`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict_handler
+
+
+def _validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    detail = []
+    for error in errors:
+        msg = str(error.get("msg", "invalid value"))
+        ctx = error.get("ctx") or {}
+        if error.get("type") == "json_invalid" and ctx.get("error"):
+            msg = f"invalid JSON: {ctx['error']}"
+        detail.append({
+            "loc": [p if isinstance(p, int) else str(p) for p in error.get("loc", ())],
+            "msg": msg,
+            "type": str(error.get("type", "value_error")),
+        })
+    return detail
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": _validation_detail(list(exc.errors()))}, status_code=422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == 413:
+        limit = request.app.max_body_size
+        return JSONResponse(
+            {"detail": f"request body larger than {limit} bytes"}, status_code=413,
+            headers={"Connection": "close"},  # the rest of the body is not read
+        )
+    return await http_exception_handler(request, exc)
+
+
+class ErrorBoundary:
+    """Innermost user middleware: an exception no handler mapped becomes a JSON 500 that is sent
+    completely, with ``Connection: close``, and is logged here (with traceback, never the body)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = {"started": False, "finished": False}
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                state["finished"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            where = f"{scope.get('method')} {scope.get('path')}"
+            if state["started"] and not state["finished"]:
+                # Half a response is out: the only honest thing left is closing the connection.
+                log.exception("unhandled error while sending the response to %s", where)
+                raise
+            log.exception("unhandled error on %s", where)
+            if state["finished"]:  # e.g. a background task: the response went out whole
+                return
+            response = JSONResponse(
+                {"detail": "internal server error"}, status_code=500,
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
+
+
+def install(app: FastAPI) -> None:
+    """Give ``app`` the shared error mapping; call before adding its other middleware so that
+    they (metrics, headers) see the 500 this produces."""
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_middleware(ErrorBoundary)
+
+
+__all__ = [
+    "MAX_INT64",
+    "ErrorBoundary",
+    "InvalidJSON",
+    "StrictJSONRoute",
+    "install",
+    "strict_json_loads",
+]
