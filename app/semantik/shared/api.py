@@ -7,7 +7,7 @@ app by :func:`install`:
 - bounded integers for path and query parameters (:data:`MAX_INT64`: SQLite's and Qdrant's
   integer range);
 - errors mapped once: validation errors as 422 with ``loc``/``msg`` (the rejected input is not
-  echoed: it may be a password), the body-size limit as 413 with a message, and a last-resort
+  echoed: it may be a password), a body-size limit as a JSON 413, and a last-resort
   handler that turns any unexpected exception into a JSON 500 with ``Connection: close``. Without
   it Starlette sends its 500 and re-raises, and uvicorn then drops the keep-alive connection
   without saying so: nginx's next request on that pooled connection got a 502.
@@ -22,11 +22,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("semantik.api")
@@ -134,14 +133,57 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse({"detail": _validation_detail(list(exc.errors()))}, status_code=422)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    if exc.status_code == 413:
-        limit = request.app.max_body_size
-        return JSONResponse(
-            {"detail": f"request body larger than {limit} bytes"}, status_code=413,
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with a JSON 413: at once when Content-Length says
+    so, else as soon as the bytes read pass the limit (chunked bodies). Starlette's own limit
+    answers in plain text, which no client of these JSON APIs expects."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413,
             headers={"Connection": "close"},  # the rest of the body is not read
         )
-    return await http_exception_handler(request, exc)
+        await response(scope, receive, send)
 
 
 class ErrorBoundary:
@@ -182,16 +224,17 @@ class ErrorBoundary:
             await response(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, max_body_bytes: int) -> None:
     """Give ``app`` the shared error mapping; call before adding its other middleware so that
     they (metrics, headers) see the 500 this produces."""
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_middleware(ErrorBoundary)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
 
 __all__ = [
     "MAX_INT64",
+    "BodyLimit",
     "ErrorBoundary",
     "InvalidJSON",
     "StrictJSONRoute",

@@ -96,13 +96,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         summary="Embedding and vector search API (internal; webui is its client).",
         version="0.1.0",
         lifespan=lifespan,
-        max_body_size=settings.vecpipe_max_request_bytes,
     )
     app.state.settings = settings
     app.state.embedder = embedder
     app.state.metrics = VecpipeMetrics()
     app.state.services = None
-    api.install(app)
+    api.install(app, max_body_bytes=settings.vecpipe_max_request_bytes)
     app.middleware("http")(app.state.metrics.middleware())
 
     @app.exception_handler(StoreUnavailableError)

@@ -88,12 +88,11 @@ def create_app(
         summary="Semantic search over your own documents.",
         version=__version__,
         lifespan=lifespan,
-        max_body_size=settings.webui_max_request_bytes,
     )
     app.state.settings = settings
     app.state.vecpipe_transport = vecpipe_transport
     app.state.metrics = WebuiMetrics()
-    api.install(app)
+    api.install(app, max_body_bytes=settings.webui_max_request_bytes)
     app.middleware("http")(app.state.metrics.middleware())
     app.add_middleware(ResponseHeaders)
 
