@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -133,8 +133,15 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse({"detail": _validation_detail(list(exc.errors()))}, status_code=422)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised while the body is read; FastAPI passes HTTPExceptions through its body parsing,
+    and the app's handler answers it as JSON."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            413, f"request body larger than {max_bytes} bytes",
+            headers={"Connection": "close"},  # the rest of the body is not read
+        )
 
 
 class BodyLimit:
@@ -163,7 +170,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
