@@ -65,6 +65,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except SingleProcessError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_CONFIG
+        from semantik.shared.embedding import model_source_problem
+
+        problem = model_source_problem(settings)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_CONFIG
         host, port = settings.vecpipe_host, settings.vecpipe_port
     else:
         from semantik.webui.app import ConfigurationError, check_settings
