@@ -4,8 +4,8 @@ app by :func:`install`:
 - one JSON policy for request bodies: NaN/Infinity, numbers that overflow to infinity, lone
   surrogates ("\\ud800") and runaway nesting are a 422 with a message, never a 500 later on
   (every route of both apps uses :class:`StrictJSONRoute`);
-- bounded integers for path and query parameters (:data:`MAX_INT64`: SQLite's and Qdrant's
-  integer range);
+- bounded integers for path and query parameters (``schemas.MAX_INT64``);
+- the error statuses each route documents (:func:`error_responses`);
 - errors mapped once: validation errors as 422 with ``loc``/``msg`` (the rejected input is not
   echoed: it may be a password), a body-size limit as a JSON 413, and a last-resort
   handler that turns any unexpected exception into a JSON 500 with ``Connection: close``. Without
@@ -28,9 +28,10 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from semantik.shared.schemas import ErrorResponse
+
 log = logging.getLogger("semantik.api")
 
-MAX_INT64 = 2**63 - 1
 # json.loads recurses per nesting level; far below Python's recursion limit.
 MAX_JSON_DEPTH = 64
 
@@ -231,6 +232,24 @@ class ErrorBoundary:
             await response(scope, receive, send)
 
 
+_ERRORS = {
+    400: "The request is not acceptable (the message says why).",
+    401: "Not authenticated (missing, wrong or expired credentials).",
+    403: "Authenticated, but not allowed.",
+    404: "Not found.",
+    409: "Conflicts with the current state (the message says which).",
+    413: "The request body is larger than the service accepts.",
+    429: "Too many failed attempts: wait the seconds in Retry-After.",
+    503: "Not ready yet, or a service it depends on is unreachable.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a router or route can answer with, so the
+    schema lists every status the API returns (422 FastAPI documents by itself)."""
+    return {code: {"model": ErrorResponse, "description": _ERRORS[code]} for code in codes}
+
+
 def install(app: FastAPI, *, max_body_bytes: int) -> None:
     """Give ``app`` the shared error mapping; call before adding its other middleware so that
     they (metrics, headers) see the 500 this produces."""
@@ -240,11 +259,11 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
 
 
 __all__ = [
-    "MAX_INT64",
     "BodyLimit",
     "ErrorBoundary",
     "InvalidJSON",
     "StrictJSONRoute",
+    "error_responses",
     "install",
     "strict_json_loads",
 ]

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from semantik.shared.api import MAX_INT64
+# SQLite's and Qdrant's integer range: integers in requests are bounded by it (422 beyond).
+MAX_INT64 = 2**63 - 1
 
 SearchModeName = Literal["hybrid", "dense", "keyword"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

@@ -116,5 +116,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     for module in (models, embed, collections, points, search, backup):
-        app.include_router(module.router, dependencies=protected)
+        app.include_router(
+            module.router, dependencies=protected, responses=api.error_responses(401, 503)
+        )
     return app

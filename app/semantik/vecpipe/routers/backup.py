@@ -11,12 +11,15 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from semantik.backup.vectors import SNAPSHOT_HEADER_POINTS
-from semantik.shared.api import StrictJSONRoute
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import NAME_PATTERN, ErrorResponse
 from semantik.shared.vectorstore import CollectionNotFoundError
 from semantik.vecpipe.deps import ServicesDep
 
-router = APIRouter(prefix="/admin", tags=["admin"], route_class=StrictJSONRoute)
+router = APIRouter(
+    prefix="/admin", tags=["admin"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409),
+)
 
 
 @router.post(

@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from semantik.shared.api import StrictJSONRoute
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import CollectionCreate, CollectionInfo, ErrorResponse
 from semantik.shared.vectorstore import (
     CollectionExistsError,
@@ -15,7 +15,10 @@ from semantik.shared.vectorstore import (
 )
 from semantik.vecpipe.deps import CollectionDep, ServicesDep
 
-router = APIRouter(prefix="/collections", tags=["collections"], route_class=StrictJSONRoute)
+router = APIRouter(
+    prefix="/collections", tags=["collections"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409, 413),
+)
 NOT_FOUND = {404: {"model": ErrorResponse}}
 
 

@@ -7,7 +7,7 @@ import time
 
 from fastapi import APIRouter, HTTPException, status
 
-from semantik.shared.api import StrictJSONRoute
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import (
     DeleteDocumentsRequest,
     DeleteDocumentsResponse,
@@ -19,7 +19,8 @@ from semantik.shared.vectorstore import CollectionNotFoundError, StorePoint, poi
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 
 router = APIRouter(
-    prefix="/collections/{name}/points", tags=["points"], route_class=StrictJSONRoute
+    prefix="/collections/{name}/points", tags=["points"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409, 413),
 )
 ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
 

@@ -7,7 +7,7 @@ import time
 
 from fastapi import APIRouter, HTTPException, status
 
-from semantik.shared.api import StrictJSONRoute
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.embedding import canonical
 from semantik.shared.schemas import (
     ErrorResponse,
@@ -19,7 +19,10 @@ from semantik.shared.schemas import (
 from semantik.shared.vectorstore import CollectionNotFoundError, PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 
-router = APIRouter(prefix="/collections/{name}", tags=["search"], route_class=StrictJSONRoute)
+router = APIRouter(
+    prefix="/collections/{name}", tags=["search"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409, 413),
+)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from semantik.shared.api import StrictJSONRoute
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.webui import accounts
 from semantik.webui.deps import CurrentPrincipal, CurrentUser, Db, Settings_, jwt_secret
 from semantik.webui.errors import Unauthorized
@@ -19,7 +19,10 @@ from semantik.webui.schemas import (
 )
 from semantik.webui.security import hash_refresh_token
 
-router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=StrictJSONRoute)
+router = APIRouter(
+    prefix="/api/auth", tags=["auth"], route_class=StrictJSONRoute,
+    responses=error_responses(400, 401, 404, 413, 429),
+)
 
 
 def client_address(request: Request) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
-from semantik.shared.api import MAX_INT64, StrictJSONRoute
+from semantik.shared.api import StrictJSONRoute, error_responses
+from semantik.shared.schemas import MAX_INT64
 from semantik.webui import catalog
 from semantik.webui.deps import AdminUser, CurrentUser, Db, Runner, Settings_, Vecpipe
 from semantik.webui.errors import InvalidInput
@@ -15,7 +16,10 @@ from semantik.webui.routers.jobs import job_out
 from semantik.webui.schemas import CollectionCreateIn, CollectionOut, FileOut, JobOut
 from semantik.webui.services import create_collection
 
-router = APIRouter(prefix="/api/collections", tags=["collections"], route_class=StrictJSONRoute)
+router = APIRouter(
+    prefix="/api/collections", tags=["collections"], route_class=StrictJSONRoute,
+    responses=error_responses(400, 401, 403, 404, 409, 413, 503),
+)
 
 
 def collection_out(conn, collection: catalog.Collection) -> CollectionOut:  # type: ignore[no-untyped-def]

@@ -11,13 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from semantik.shared.api import MAX_INT64, StrictJSONRoute
+from semantik.shared.api import StrictJSONRoute, error_responses
+from semantik.shared.schemas import MAX_INT64
 from semantik.webui import catalog
 from semantik.webui.db import connect
 from semantik.webui.deps import AdminUser, CurrentUser, Db, Settings_
 from semantik.webui.schemas import JobOut
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=StrictJSONRoute)
+router = APIRouter(
+    prefix="/api/jobs", tags=["jobs"], route_class=StrictJSONRoute,
+    responses=error_responses(401, 403, 404, 409),
+)
 # Bounded: a larger number is a 422, not an overflow in SQLite.
 JobId = Annotated[int, Path(ge=1, le=MAX_INT64)]
 SSE_POLL_SECONDS = 0.5
