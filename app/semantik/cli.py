@@ -175,7 +175,7 @@ async def _with_vecpipe(settings, fn):  # type: ignore[no-untyped-def]
 
 def cmd_collections_create(args: argparse.Namespace) -> int:
     from semantik.webui import catalog
-    from semantik.webui.services import create_collection
+    from semantik.webui.collection_setup import create_collection
 
     settings = _settings()
     with _database(settings) as conn:

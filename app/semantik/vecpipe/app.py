@@ -18,13 +18,18 @@ from semantik.shared.embedding import Embedder
 from semantik.shared.logging import setup_logging
 from semantik.shared.metrics import VecpipeMetrics
 from semantik.shared.settings import Settings, get_settings
-from semantik.shared.vectorstore import StoreError, StoreUnavailableError, make_store
+from semantik.shared.vectorstore import (
+    CollectionNotFoundError,
+    StoreError,
+    StoreUnavailableError,
+    make_store,
+)
 from semantik.shared.vectorstore.bm25 import Bm25Encoder
 from semantik.vecpipe.batching import EmbedBatcher
 from semantik.vecpipe.deps import require_api_key
 from semantik.vecpipe.optimizer import IndexBuilder
 from semantik.vecpipe.routers import backup, collections, embed, health, models, points, search
-from semantik.vecpipe.services import Services
+from semantik.vecpipe.runtime import Services
 
 log = logging.getLogger("semantik.vecpipe")
 
@@ -103,6 +108,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.services = None
     api.install(app, max_body_bytes=settings.vecpipe_max_request_bytes)
     app.middleware("http")(app.state.metrics.middleware())
+
+    # Store errors are mapped here only: routes let them through.
+    @app.exception_handler(CollectionNotFoundError)
+    async def collection_not_found(_: Request, exc: CollectionNotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(StoreUnavailableError)
     async def store_unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:

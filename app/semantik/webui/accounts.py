@@ -348,6 +348,22 @@ def revoke_session(
     )
 
 
+def logout(
+    conn: sqlite3.Connection, claims: security.AccessClaims, refresh_token: str | None = None
+) -> None:
+    """End the session these claims belong to. A refresh token sent along must be that
+    session's (logging out must not be a way to probe other sessions' tokens)."""
+    if refresh_token:
+        row = conn.execute(
+            "SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
+            (security.hash_refresh_token(refresh_token),),
+        ).fetchone()
+        if row and row["session_id"] != claims.session_id:
+            raise Unauthorized("refresh token belongs to another session")
+    revoke_session(conn, claims.session_id, reason="logout")
+    revoke_access_token(conn, claims.jti, claims.expires_at)
+
+
 def revoke_access_token(conn: sqlite3.Connection, jti: str, expires_at: float) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)",

@@ -13,7 +13,6 @@ from starlette.background import BackgroundTask
 from semantik.backup.vectors import SNAPSHOT_HEADER_POINTS
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import NAME_PATTERN, ErrorResponse
-from semantik.shared.vectorstore import CollectionNotFoundError
 from semantik.vecpipe.deps import ServicesDep
 
 router = APIRouter(
@@ -48,10 +47,7 @@ async def snapshot_collection(
     dest = spool / f"{name}-{uuid.uuid4().hex}.tar"
     try:
         points = await asyncio.to_thread(store.snapshot, name, str(dest))
-    except CollectionNotFoundError as exc:
-        dest.unlink(missing_ok=True)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except BaseException:
+    except BaseException:  # a missing collection included (a 404, mapped in app.py)
         dest.unlink(missing_ok=True)
         raise
     return FileResponse(

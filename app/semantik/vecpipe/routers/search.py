@@ -16,7 +16,7 @@ from semantik.shared.schemas import (
     SearchResponse,
     SearchTimings,
 )
-from semantik.shared.vectorstore import CollectionNotFoundError, PointFilter, StoreQuery
+from semantik.shared.vectorstore import PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 
 router = APIRouter(
@@ -62,10 +62,7 @@ async def search(
         filter=PointFilter(flt.document_ids, flt.paths, flt.path_prefix) if flt else None,
         score_threshold=body.score_threshold,
     )
-    try:
-        hits = await asyncio.to_thread(services.store.search, collection.name, query)
-    except CollectionNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    hits = await asyncio.to_thread(services.store.search, collection.name, query)
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
     return SearchResponse(

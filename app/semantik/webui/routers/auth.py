@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request, status
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.webui import accounts
 from semantik.webui.deps import CurrentPrincipal, CurrentUser, Db, Settings_, jwt_secret
-from semantik.webui.errors import Unauthorized
 from semantik.webui.schemas import (
     LoginRequest,
     LogoutRequest,
@@ -17,7 +16,6 @@ from semantik.webui.schemas import (
     TokenPair,
     UserOut,
 )
-from semantik.webui.security import hash_refresh_token
 
 router = APIRouter(
     prefix="/api/auth", tags=["auth"], route_class=StrictJSONRoute,
@@ -64,15 +62,7 @@ def refresh(body: RefreshRequest, settings: Settings_, conn: Db) -> TokenPair:
 def logout(principal: CurrentPrincipal, conn: Db, body: LogoutRequest | None = None) -> None:
     """End this session: its refresh tokens and every access token issued in it stop working.
     Other sessions of the same user (other browsers, devices) are untouched."""
-    if body and body.refresh_token:
-        row = conn.execute(
-            "SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
-            (hash_refresh_token(body.refresh_token),),
-        ).fetchone()
-        if row and row["session_id"] != principal.claims.session_id:
-            raise Unauthorized("refresh token belongs to another session")
-    accounts.revoke_session(conn, principal.claims.session_id, reason="logout")
-    accounts.revoke_access_token(conn, principal.claims.jti, principal.claims.expires_at)
+    accounts.logout(conn, principal.claims, body.refresh_token if body else None)
 
 
 @router.get("/me", response_model=UserOut)

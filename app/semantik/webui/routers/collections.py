@@ -8,13 +8,13 @@ from fastapi.responses import FileResponse
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import MAX_INT64
 from semantik.webui import catalog
+from semantik.webui.collection_setup import create_collection
 from semantik.webui.deps import AdminUser, CurrentUser, Db, Runner, Settings_, Vecpipe
 from semantik.webui.errors import InvalidInput
 from semantik.webui.headers import DOCUMENT_CSP
 from semantik.webui.paths import resolve_document
 from semantik.webui.routers.jobs import job_out
 from semantik.webui.schemas import CollectionCreateIn, CollectionOut, FileOut, JobOut
-from semantik.webui.services import create_collection
 
 router = APIRouter(
     prefix="/api/collections", tags=["collections"], route_class=StrictJSONRoute,
@@ -23,15 +23,10 @@ router = APIRouter(
 
 
 def collection_out(conn, collection: catalog.Collection) -> CollectionOut:  # type: ignore[no-untyped-def]
-    active = conn.execute(
-        "SELECT id FROM jobs WHERE collection_id = ? AND status IN ('queued', 'running') "
-        "ORDER BY id DESC LIMIT 1",
-        (collection.id,),
-    ).fetchone()
     return CollectionOut(
         **{k: v for k, v in collection.__dict__.items() if k != "id"},
         **catalog.collection_stats(conn, collection.id),
-        active_job_id=active["id"] if active else None,
+        active_job_id=catalog.active_job_id(conn, collection.id),
     )
 
 
