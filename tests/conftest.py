@@ -86,9 +86,10 @@ async def vecpipe_client(vecpipe_app) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @contextlib.asynccontextmanager
-async def live_server(app) -> AsyncIterator[str]:
+async def live_server(app, **config) -> AsyncIterator[str]:
     """Serve ``app`` with a real uvicorn (lifespan included) on a free loopback port; yields
-    its base URL. For what only a real server shows: connection handling, parallel requests."""
+    its base URL. For what only a real server shows: connection handling, parallel requests,
+    proxy headers (``config``: more uvicorn.Config arguments)."""
     import socket
 
     import uvicorn
@@ -97,7 +98,7 @@ async def live_server(app) -> AsyncIterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", **config))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

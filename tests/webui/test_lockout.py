@@ -12,6 +12,7 @@ from semantik.webui import accounts
 from semantik.webui.app import create_app
 from semantik.webui.db import connect
 
+from tests.conftest import live_server
 from tests.webui.conftest import ADMIN_PASSWORD, Webui
 
 LIMIT = 4
@@ -159,3 +160,29 @@ async def test_an_administrators_reset_ends_the_wait(guarded):
     )
     assert reset.status_code == 204
     await guarded.login("alice", "fresh-password-1")
+
+
+async def test_behind_the_proxy_the_forwarded_client_is_counted(guarded):
+    """As `semantik serve` runs it: uvicorn trusts X-Forwarded-For from SEMANTIK_FORWARDED_ALLOW_IPS
+    only, and takes the last address that proxy added, so a client cannot pick its own."""
+    settings = guarded.settings
+    app = create_app(settings)
+    async with live_server(
+        app, proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips
+    ) as url, httpx.AsyncClient(base_url=url) as proxy:
+
+        async def via_proxy(forwarded_for: str, password: str) -> int:
+            r = await proxy.post(
+                "/api/auth/login", json={"username": "alice", "password": password},
+                headers={"X-Forwarded-For": forwarded_for},
+            )
+            return r.status_code
+
+        for _ in range(LIMIT):
+            assert await via_proxy("203.0.113.5", "wrong-password-1") == 401
+        assert await via_proxy("203.0.113.5", "alice-password-1") == 429
+        # A made-up address in front of the real one changes nothing.
+        assert await via_proxy("10.9.9.9, 203.0.113.5", "alice-password-1") == 429
+        # Another client of the same proxy is not locked out.
+        assert await via_proxy("203.0.113.6", "alice-password-1") == 200
+    assert failures(guarded, accounts.LOGIN, "alice", "203.0.113.5") == LIMIT
