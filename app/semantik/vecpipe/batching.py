@@ -64,6 +64,8 @@ class EmbedBatcher:
         self.stats = BatchStats()
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task | None = None
+        # Requests taken off the queue and not finished yet (some maybe part-way).
+        self._pending: list[_Job] = []
         # One model thread: the model is the bottleneck and torch parallelises inside a batch.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semantik-embed")
 
@@ -77,15 +79,18 @@ class EmbedBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         if self._queue is not None:
-            while not self._queue.empty():
-                job = self._queue.get_nowait()
+            self._take_queued(self._pending)
+            for job in self._pending:
                 if not job.future.done():
                     job.future.set_exception(RuntimeError("vecpipe is shutting down"))
+            self._pending.clear()
         self._executor.shutdown(wait=True)
 
     async def embed(self, texts: list[str], kind: str = "passage") -> np.ndarray:
         if self._queue is None:
             raise RuntimeError("the embedding queue is not running")
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         future = asyncio.get_running_loop().create_future()
         await self._queue.put(_Job(list(texts), kind, future))
         return await future
@@ -127,7 +132,7 @@ class EmbedBatcher:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        pending: list[_Job] = []
+        pending = self._pending
         while True:
             if not pending:
                 pending.append(await self._queue.get())
