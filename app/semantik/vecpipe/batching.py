@@ -30,12 +30,26 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Job:
+    """One request. Its texts are taken shortest first, so that each model call pads its texts
+    to a similar length (the model sorts by length only within a call); ``order`` maps back."""
+
     texts: list[str]
     kind: str
     future: asyncio.Future
     enqueued: float = field(default_factory=time.perf_counter)
     done: int = 0  # texts already embedded
     parts: list[np.ndarray] = field(default_factory=list)
+    order: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.order = np.argsort([len(t) for t in self.texts], kind="stable")
+        self.texts = [self.texts[i] for i in self.order]
+
+    def result(self) -> np.ndarray:
+        vectors = self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
+        restored = np.empty_like(vectors)
+        restored[self.order] = vectors
+        return restored
 
     def priority(self) -> tuple[bool, bool, float]:
         return (self.kind != "query", self.done > 0, self.enqueued)
@@ -174,5 +188,4 @@ class EmbedBatcher:
             job.done = end
             if job.done == len(job.texts) and not job.future.done():
                 self.stats.requests += 1
-                result = job.parts[0] if len(job.parts) == 1 else np.concatenate(job.parts)
-                job.future.set_result(result)
+                job.future.set_result(job.result())
