@@ -11,6 +11,8 @@ Stable names other test packages rely on (webui, backup, CLI):
 - ``vecpipe_app``: vecpipe's FastAPI app built from ``test_settings`` with its lifespan running.
 - ``vecpipe_client``: an httpx.AsyncClient on ``vecpipe_app`` (ASGITransport, base_url
   http://vecpipe, X-API-Key header set).
+- ``live_server(app)``: async context manager serving an app with real uvicorn on a free
+  loopback port (yields the base URL).
 
 In CI (``CI=true``, set by .ci/run) a skip fails the run unless its reason matches
 ``ALLOWED_SKIPS``: a test that cannot run there is a missing prerequisite, not a pass.
@@ -18,6 +20,8 @@ In CI (``CI=true``, set by .ci/run) a skip fails the run unless its reason match
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
 from collections.abc import AsyncIterator
@@ -130,3 +134,30 @@ async def vecpipe_client(vecpipe_app) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://vecpipe", headers={"X-API-Key": TEST_API_KEY}
     ) as client:
         yield client
+
+
+@contextlib.asynccontextmanager
+async def live_server(app, **config) -> AsyncIterator[str]:
+    """Serve ``app`` with a real uvicorn (lifespan included) on a free loopback port; yields
+    its base URL. For what only a real server shows: connection handling, parallel requests,
+    proxy headers (``config``: more uvicorn.Config arguments)."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", **config))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # startup failed: raise its error here
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

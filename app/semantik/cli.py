@@ -65,6 +65,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except SingleProcessError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_CONFIG
+        from semantik.shared.embedding import model_source_problem
+
+        problem = model_source_problem(settings)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_CONFIG
         host, port = settings.vecpipe_host, settings.vecpipe_port
     else:
         from semantik.webui.app import ConfigurationError, check_settings
@@ -169,7 +175,7 @@ async def _with_vecpipe(settings, fn):  # type: ignore[no-untyped-def]
 
 def cmd_collections_create(args: argparse.Namespace) -> int:
     from semantik.webui import catalog
-    from semantik.webui.services import create_collection
+    from semantik.webui.collection_setup import create_collection
 
     settings = _settings()
     with _database(settings) as conn:

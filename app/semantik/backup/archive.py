@@ -28,8 +28,8 @@ from semantik.backup import crypto, retention
 from semantik.backup.database import backup_database
 from semantik.backup.errors import ArchiveRefused
 from semantik.backup.manifest import MANIFEST_NAME, Manifest, Versions, verify_files
-from semantik.backup.services import exclusive_lock
 from semantik.backup.shardtar import safe_extractall
+from semantik.backup.units import exclusive_lock
 from semantik.backup.vectors import open_store, served_model, vecpipe_running
 from semantik.shared.settings import Settings
 

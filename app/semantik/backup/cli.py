@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from semantik.backup.errors import BackupError
-from semantik.backup.services import DEFAULT_UNITS
+from semantik.backup.units import DEFAULT_UNITS
 from semantik.shared.settings import Settings, get_settings
 
 

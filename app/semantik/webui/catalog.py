@@ -68,6 +68,16 @@ def collection_stats(conn: sqlite3.Connection, collection_id: int) -> dict[str, 
     return {"files": row["files"], "chunks": row["chunks"], "errors": row["errors"]}
 
 
+def active_job_id(conn: sqlite3.Connection, collection_id: int) -> int | None:
+    """The collection's queued or running job, if any (at most one exists)."""
+    row = conn.execute(
+        "SELECT id FROM jobs WHERE collection_id = ? AND status IN ('queued', 'running') "
+        "ORDER BY id DESC LIMIT 1",
+        (collection_id,),
+    ).fetchone()
+    return row["id"] if row else None
+
+
 def insert_collection(
     conn: sqlite3.Connection, *, name: str, source: str, model: str, dimension: int,
     chunk_tokens: int, chunk_overlap_tokens: int, description: str = "",

@@ -7,6 +7,7 @@ import time
 
 from fastapi import APIRouter, HTTPException, status
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.embedding import canonical
 from semantik.shared.schemas import (
     ErrorResponse,
@@ -15,10 +16,13 @@ from semantik.shared.schemas import (
     SearchResponse,
     SearchTimings,
 )
-from semantik.shared.vectorstore import CollectionNotFoundError, PointFilter, StoreQuery
+from semantik.shared.vectorstore import PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 
-router = APIRouter(prefix="/collections/{name}", tags=["search"])
+router = APIRouter(
+    prefix="/collections/{name}", tags=["search"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409, 413),
+)
 
 
 @router.post(
@@ -58,10 +62,7 @@ async def search(
         filter=PointFilter(flt.document_ids, flt.paths, flt.path_prefix) if flt else None,
         score_threshold=body.score_threshold,
     )
-    try:
-        hits = await asyncio.to_thread(services.store.search, collection.name, query)
-    except CollectionNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    hits = await asyncio.to_thread(services.store.search, collection.name, query)
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
     return SearchResponse(

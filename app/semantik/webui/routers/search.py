@@ -6,11 +6,15 @@ import time
 
 from fastapi import APIRouter
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.webui import searching
 from semantik.webui.deps import CurrentUser, Db, Settings_, Vecpipe
 from semantik.webui.schemas import SearchHitOut, SearchIn, SearchOut
 
-router = APIRouter(prefix="/api/search", tags=["search"])
+router = APIRouter(
+    prefix="/api/search", tags=["search"], route_class=StrictJSONRoute,
+    responses=error_responses(400, 401, 404, 409, 413, 503),
+)
 
 
 @router.post("", response_model=SearchOut)
