@@ -164,7 +164,9 @@ def test_backup_then_disaster_then_restore_playbook(host, indexed):
         assert host.file(archive).mode == 0o600
 
         # Disaster: services stopped, database and vectors gone.
-        _sh(host, "systemctl stop semantik-webui.service semantik-vecpipe.service")
+        # The sockets too, or the next request would start the services again.
+        _sh(host, "systemctl stop semantik-webui.socket semantik-webui.service "
+                  "semantik-vecpipe.socket semantik-vecpipe.service")
         _sh(host, "rm -rf /var/lib/semantik/webui.db* /var/lib/semantik/vectors")
 
     started = time.monotonic()

@@ -106,3 +106,45 @@ def served_fingerprint(host, server_name: str = "localhost") -> str:
         f"openssl s_client -connect 127.0.0.1:443 -servername {server_name} </dev/null 2>/dev/null"
         " | openssl x509 -noout -fingerprint -sha256"
     )
+
+
+# An https client run on a test host: verifies the server certificate against a CA file. Header
+# pairs are kept as sent, so a header sent twice shows twice.
+_HTTPS_CLIENT = r"""
+import json, ssl, sys, urllib.request, urllib.error
+method, url, token, body, cafile = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile)
+req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+req.add_header("Content-Type", "application/json")
+if token:
+    req.add_header("Authorization", "Bearer " + token)
+try:
+    with urllib.request.urlopen(req, timeout=60, context=ctx) as r:
+        status, text, headers = r.status, r.read().decode(), r.headers.items()
+except urllib.error.HTTPError as e:
+    status, text, headers = e.code, e.read().decode(), e.headers.items()
+print(json.dumps({"status": status, "body": text, "headers": headers}))
+"""
+
+
+class Headers(dict):
+    """Response headers by lower-case name (the last value); .all(name) lists every value sent."""
+
+    def __init__(self, pairs):
+        super().__init__((k.lower(), v) for k, v in pairs)
+        self.pairs = [(k.lower(), v) for k, v in pairs]
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.pairs if k == name.lower()]
+
+
+def https(host, app_ip, cafile, method, path, token="", body=None):
+    """(status, JSON body or text, Headers) of an https request made from `host`."""
+    args = [method, f"https://{app_ip}{path}", token, json.dumps(body) if body else "", cafile]
+    cmd = "python3 -c " + _quote(_HTTPS_CLIENT) + " " + " ".join(_quote(a) for a in args)
+    out = json.loads(host.check_output(cmd))
+    try:
+        payload = json.loads(out["body"]) if out["body"] else None
+    except ValueError:
+        payload = out["body"]
+    return out["status"], payload, Headers(out["headers"])
