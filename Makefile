@@ -132,8 +132,8 @@ docker-build: ## Build semantik:cpu from build/wheelhouse (BASE_IMAGE=debian:boo
 docker-save: ## Build semantik:cpu and save it to build/images/semantik-cpu.tar for the compose runtime (rewritten only when the image changed)
 	$(TIMED) docker-save app/docker/save-image.sh
 
-docker-up: ## Start the compose project (COMPOSE_FILES="-f docker-compose.yml -f docker-compose.prod.yml"), wait for health
-	$(DOCKER_COMPOSE) up -d --wait
+docker-up: ## Start the compose project (COMPOSE_FILES="-f docker-compose.yml -f docker-compose.prod.yml"), wait for health; CPU limits fit the host
+	cd $(COMPOSE_DIR) && limits="$$(sh ./cpu-limits.sh)" && eval "$$limits" && docker compose $(COMPOSE_FILES) up -d --wait
 docker-down: ## Stop the compose project (volumes kept)
 	$(DOCKER_COMPOSE) down
 docker-logs: ## Follow the compose project's logs

@@ -87,11 +87,23 @@ if token:
     req.add_header("Authorization", "Bearer " + token)
 try:
     with urllib.request.urlopen(req, timeout=60, context=ctx) as r:
-        status, text, headers = r.status, r.read().decode(), dict(r.headers)
+        status, text, headers = r.status, r.read().decode(), r.headers.items()
 except urllib.error.HTTPError as e:
-    status, text, headers = e.code, e.read().decode(), dict(e.headers)
+    status, text, headers = e.code, e.read().decode(), e.headers.items()
 print(json.dumps({"status": status, "body": text, "headers": headers}))
 """
+
+
+class Headers(dict):
+    """Response headers by lower-case name (the last value); .all(name) lists every value sent,
+    so a header sent twice shows twice."""
+
+    def __init__(self, pairs):
+        super().__init__((k.lower(), v) for k, v in pairs)
+        self.pairs = [(k.lower(), v) for k, v in pairs]
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.pairs if k == name.lower()]
 
 
 class WebApi:
@@ -101,7 +113,7 @@ class WebApi:
         self.host, self.base, self.cafile = host, base, cafile
 
     def request(self, method: str, path: str, token: str = "", body: Any = None):
-        """(status, JSON or text body, lower-cased headers)."""
+        """(status, JSON or text body, Headers)."""
         args = [method, self.base + path, token, json.dumps(body) if body is not None else ""]
         args.append(self.cafile)
         cmd = "python3 -c " + shlex.quote(_CLIENT) + " " + " ".join(shlex.quote(a) for a in args)
@@ -110,7 +122,7 @@ class WebApi:
             payload = json.loads(out["body"]) if out["body"] else None
         except ValueError:
             payload = out["body"]
-        return out["status"], payload, {k.lower(): v for k, v in out["headers"].items()}
+        return out["status"], payload, Headers(out["headers"])
 
     def call(self, method: str, path: str, token: str = "", body: Any = None):
         """(status, JSON or text body)."""
@@ -154,6 +166,13 @@ class WebApi:
         assert status == 200, result
         assert result["hits"], result
         return result["hits"][0]["path"]
+
+
+def https(
+    host, app_ip: str, cafile: str, method: str, path: str, token: str = "", body: Any = None
+):
+    """(status, body, Headers) of an https request from `host` to nginx at app_ip, CA-checked."""
+    return WebApi(host, base=f"https://{app_ip}", cafile=cafile).request(method, path, token, body)
 
 
 # --- cron ----------------------------------------------------------------------------------------

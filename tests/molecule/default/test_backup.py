@@ -129,7 +129,9 @@ def test_backup_then_disaster_then_restore_playbook(host, indexed):
         assert host.file(archive).mode == 0o600
 
         # Disaster: services stopped, database and vectors gone.
-        sh(host, "systemctl stop semantik-webui.service semantik-vecpipe.service")
+        # The sockets too, or the next request would start the services again.
+        sh(host, "systemctl stop semantik-webui.socket semantik-webui.service "
+                 "semantik-vecpipe.socket semantik-vecpipe.service")
         sh(host, "rm -rf /var/lib/semantik/webui.db* /var/lib/semantik/vectors")
 
     started = time.monotonic()

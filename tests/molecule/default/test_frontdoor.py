@@ -12,43 +12,12 @@ import shlex
 
 import pytest
 
-# The probes shared with the frontdoor scenario (one copy, kept next to those tests).
+# The probes shared with the frontdoor scenario (one copy, kept next to those tests); the
+# fixtures app, app_ip, server_name and trusted are in conftest.py.
 from tests.molecule.frontdoor.frontdoor_net import assert_legacy_tls_refused, probe, s_client
-from tests.molecule.helpers import WebApi, address, group_host
+from tests.molecule.helpers import WebApi, https
 
 testinfra_hosts = ["clients"]
-
-CA_FILE = "/tmp/semantik-proxy-ca.pem"
-
-
-@pytest.fixture(scope="module")
-def app():
-    return group_host("proxy")
-
-
-@pytest.fixture(scope="module")
-def app_ip(app):
-    return address(app)
-
-
-@pytest.fixture(scope="module")
-def server_name(app):
-    subject = app.check_output("openssl x509 -in /etc/ssl/semantik/fullchain.pem -noout -subject")
-    return subject.split("CN", 1)[1].lstrip(" =").strip()
-
-
-@pytest.fixture(scope="module")
-def trusted(host, app):
-    """The client trusts the proxy's self-signed certificate, as an operator would set it up."""
-    pem = app.check_output("cat /etc/ssl/semantik/fullchain.pem")
-    host.run_expect([0], f"printf '%s\\n' {shlex.quote(pem)} > {CA_FILE}")
-    return CA_FILE
-
-
-def https(host, app_ip, trusted, method, path, token="", body=None):
-    """A request from the client to the app host's nginx, its certificate checked."""
-    return WebApi(host, base=f"https://{app_ip}", cafile=trusted).request(method, path, token, body)
-
 
 @pytest.mark.parametrize(("flag", "name"), [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
 def test_tls12_and_tls13_handshakes_succeed(host, app_ip, server_name, flag, name):
@@ -69,14 +38,28 @@ def test_hsts_is_sent(host, app_ip, trusted):
     assert headers["x-content-type-options"] == "nosniff"
 
 
-def test_http_redirects_to_https(host, app_ip):
+def test_http_redirects_to_https_on_the_configured_name(host, app_ip, server_name):
     script = (
         "import http.client, sys; c = http.client.HTTPConnection(sys.argv[1], 80, timeout=10); "
-        "c.request('GET', '/api/health?x=1'); r = c.getresponse(); "
+        "c.request('GET', '/api/health?x=1', headers={'Host': sys.argv[2]}); r = c.getresponse(); "
         "print(r.status, r.getheader('Location'))"
     )
-    out = host.check_output(f"python3 -c {shlex.quote(script)} {app_ip}")
-    assert out == f"301 https://{app_ip}/api/health?x=1"
+    for host_header in (app_ip, "evil.example"):  # the client's Host header is never echoed
+        out = host.check_output(f"python3 -c {shlex.quote(script)} {app_ip} {host_header}")
+        assert out == f"301 https://{server_name}/api/health?x=1"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/collections", "/api/health", "/nope"])
+def test_policy_headers_are_sent_once_through_nginx(host, app_ip, trusted, path):
+    # The app owns the per-response headers, nginx only HSTS: each arrives exactly once.
+    status, _, headers = https(host, app_ip, trusted, "GET", path)
+    assert status in (200, 401, 404), (path, status)
+    for name in ("content-security-policy", "referrer-policy", "x-content-type-options",
+                 "x-frame-options", "strict-transport-security"):
+        assert len(headers.all(name)) == 1, (path, name, headers.pairs)
+    assert headers["referrer-policy"] == "same-origin"
+    if path.startswith("/api/"):
+        assert headers.all("cache-control") == ["no-store"], headers.pairs
 
 
 def test_metrics_are_not_served_to_the_client(host, app_ip, trusted):

@@ -86,3 +86,4 @@ def served_fingerprint(host, server_name: str = "localhost") -> str:
         f"openssl s_client -connect 127.0.0.1:443 -servername {server_name} </dev/null 2>/dev/null"
         " | openssl x509 -noout -fingerprint -sha256"
     )
+
