@@ -24,7 +24,7 @@ MOLECULE_SCENARIOS += default
 # Scenarios run at once by `make test` (CI sets it from the core count).
 MOLECULE_JOBS ?= 1
 
-.PHONY: help venv images lint lint-yaml lint-ansible lint-python pytest molecule molecule-all test clean
+.PHONY: help venv images lint lint-yaml lint-ansible lint-python pytest monitoring-test molecule molecule-all test clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -49,8 +49,13 @@ lint-python: venv
 
 pytest: venv ## The Python test suite (tests/, without tests/molecule)
 	# tests/roles load Ansible plugins, which patch sys.intern and break torch: own process.
-	$(TIMED) pytest $(BIN)/python -m pytest -q --ignore=tests/roles   # -m: repo root importable
+	$(TIMED) pytest $(BIN)/python -m pytest -q --ignore=tests/roles --ignore=tests/monitoring   # -m: repo root importable
 	$(TIMED) pytest-roles $(BIN)/python -m pytest -q tests/roles
+
+# promtool and amtool come from Debian (apt-get install --no-install-recommends prometheus
+# prometheus-alertmanager; .ci/run installs them).
+monitoring-test: venv ## Alert rules under promtool (check + unit tests of every alert), GPU metrics parser, dashboard PromQL
+	$(TIMED) monitoring-test $(BIN)/python -m pytest -q tests/monitoring
 
 molecule: venv images ## One scenario in full: make molecule SCENARIO=name
 	@test -n "$(SCENARIO)" || { echo "usage: make molecule SCENARIO=<name>; scenarios: $(MOLECULE_SCENARIOS)" >&2; exit 2; }
@@ -67,6 +72,7 @@ test: venv images frontend-deps ## Everything CI runs: lint, pytest (browser e2e
 	@rc=0; \
 	$(MAKE) --no-print-directory -k lint || rc=1; \
 	$(MAKE) --no-print-directory pytest || rc=1; \
+	$(MAKE) --no-print-directory monitoring-test || rc=1; \
 	$(MAKE) --no-print-directory frontend-test || rc=1; \
 	$(MAKE) --no-print-directory collection || rc=1; \
 	$(MAKE) --no-print-directory -k -j$(MOLECULE_JOBS) -O molecule-all || rc=1; \

@@ -478,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from semantik.backup.cli import add_backup_commands
 
-    add_backup_commands(sub)  # backup, restore
+    add_backup_commands(sub)  # backup, restore, restore-drill
     return parser
 
 

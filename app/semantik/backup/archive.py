@@ -236,6 +236,8 @@ def write_status(settings: Settings, dest: Path, result: BackupResult | None, er
             f"semantik_backup_last_size_bytes {status['last_size_bytes'] or 0}",
         ]
         metrics = settings.backup_metrics_file
+        metrics.parent.mkdir(parents=True, exist_ok=True)  # before the node exporter is installed
         tmp = metrics.with_name(metrics.name + ".tmp")
         tmp.write_text("\n".join(lines) + "\n")
+        tmp.chmod(0o644)  # the node exporter reads it as its own user
         tmp.rename(metrics)

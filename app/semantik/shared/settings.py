@@ -276,6 +276,13 @@ class Settings(BaseSettings):
             "Also write the last run's status as Prometheus text here (textfile collector)."
         ),
     )
+    restore_drill_metrics_file: Path | None = Field(
+        None,
+        description=(
+            "Also write the last restore drill's result as Prometheus text here (textfile "
+            "collector)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_store(self) -> Settings:
