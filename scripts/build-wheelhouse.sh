@@ -15,7 +15,11 @@ OUT=${WHEELHOUSE_DIR:-build/wheelhouse}
 ARCHIVE=${WHEELHOUSE_ARCHIVE:-build/wheelhouse.tar}
 VARIANT=${TORCH_VARIANT:-cpu}
 EXTRAS=${WHEELHOUSE_EXTRAS:-vecpipe,demo-model}
-PYTHON=${PYTHON:-python3}
+# The project's venv when it exists: building the app wheel without build isolation needs a
+# setuptools with bdist_wheel built in (>= 70.1), which a bare system python3 may lack.
+if [[ -z "${PYTHON:-}" ]]; then
+  if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
+fi
 PIP=("$PYTHON" -m pip --disable-pip-version-check)
 
 case "$VARIANT" in
