@@ -119,7 +119,8 @@ def test_firewall_on_a_qdrant_peer(tmp_path):
         block = rules.split(f"set {name} {{", 1)[1].split("}", 1)[0]
         return block.split("elements = {", 1)[1].strip() if "elements" in block else ""
 
-    assert elements("qdrant_clients_v4") == "10.0.0.11, 10.0.1.1, 10.0.1.2"
+    # webui, the vecpipe hosts, and the monitoring host (it scrapes Qdrant's /metrics).
+    assert elements("qdrant_clients_v4") == "10.0.0.11, 10.0.1.1, 10.0.1.2, 10.0.3.1"
     assert elements("qdrant_clients_v6") == "fd00::12"
     # Peers are the other members only.
     assert elements("qdrant_peers_v4") == "10.0.2.2, 10.0.2.3"
