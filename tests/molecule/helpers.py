@@ -1,7 +1,7 @@
 """Helpers every scenario's testinfra modules share (import from here, never from a test module).
 
 - inventory(), group_host(), address(): test hosts by inventory group and their addresses;
-- sh(): a command on a test host that must succeed, returning its stdout;
+- sh(): a command on a test host that must succeed, returning its stdout; check_directory();
 - ansible_playbook(): a playbook against the molecule inventory (a role run with bad input ...);
 - WebApi: Semantik's HTTP API called from a test host (python3 on that host, http or https with a
   CA file), with login and "create a collection and index it to completion";
@@ -48,6 +48,12 @@ def group_host(group: str):
 
 def address(host) -> str:
     return host.check_output("hostname -I").split()[0]
+
+
+def check_directory(host, path: str, owner: str, group: str, mode: int) -> None:
+    d = host.file(path)
+    assert d.is_directory, path
+    assert (d.user, d.group, d.mode) == (owner, group, mode), path
 
 
 def sh(host, command: str, *args) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.molecule.helpers import ansible_playbook
+from tests.molecule.helpers import ansible_playbook, check_directory
 
 DIRECTORIES = [
     # path, owner, group, mode
@@ -59,9 +59,7 @@ def test_extra_users_from_the_list(host):
 
 @pytest.mark.parametrize(("path", "owner", "group", "mode"), DIRECTORIES)
 def test_directories(host, path, owner, group, mode):
-    d = host.file(path)
-    assert d.is_directory
-    assert (d.user, d.group, d.mode) == (owner, group, mode)
+    check_directory(host, path, owner, group, mode)
 
 
 def test_semantik_can_not_read_backups_but_can_read_config(host):

@@ -5,12 +5,8 @@ the app's login and search through https are checked in the default scenario."""
 
 import pytest
 
-from tests.molecule.frontdoor.frontdoor_net import (
-    address,
-    assert_legacy_tls_refused,
-    group_host,
-    s_client,
-)
+from tests.molecule.frontdoor.frontdoor_net import assert_legacy_tls_refused, s_client
+from tests.molecule.helpers import address, group_host
 
 testinfra_hosts = ["outside"]
 

@@ -12,6 +12,8 @@ import shlex
 import pytest
 import yaml
 
+from tests.molecule.helpers import check_directory
+
 CONFIG = "/etc/qdrant/config.yaml"
 UNIT = "/etc/systemd/system/qdrant.service"
 SECRETS = "/etc/qdrant/secrets"
@@ -89,9 +91,7 @@ def test_qdrant_user_is_a_system_user_without_login(host):
 
 @pytest.mark.parametrize(("path", "owner", "group", "mode"), DIRECTORIES)
 def test_directories(host, path, owner, group, mode):
-    d = host.file(path)
-    assert d.is_directory
-    assert (d.user, d.group, d.mode) == (owner, group, mode)
+    check_directory(host, path, owner, group, mode)
 
 
 def test_config_file_is_root_owned_and_group_readable(host):
