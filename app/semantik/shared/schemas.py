@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 SearchModeName = Literal["hybrid", "dense", "keyword"]
+FusionName = Literal["rrf", "dbsf"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -104,6 +105,17 @@ class SearchRequest(BaseModel):
     )
     # When given, must equal the collection's model; otherwise the search is refused (409).
     model: str | None = None
+    fusion: FusionName | None = Field(
+        None, description="hybrid: rrf (default) or dbsf (distribution-based score fusion)."
+    )
+    explain: bool = Field(
+        False,
+        description=(
+            "Also score every hit both ways: dense_score (cosine similarity to the query) and "
+            "keyword_score (BM25; null when it shares no word with the query). Two more store "
+            "lookups restricted to the hits."
+        ),
+    )
 
 
 class SearchHit(BaseModel):
@@ -115,6 +127,25 @@ class SearchHit(BaseModel):
     text: str
     start: int = 0
     end: int = 0
+    dense_score: float | None = Field(None, description="explain: cosine similarity.")
+    keyword_score: float | None = Field(None, description="explain: BM25 score, null: no word.")
+
+
+class PassagesRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    texts: list[str] = Field(min_length=1, max_length=100)
+
+
+class Passage(BaseModel):
+    start: int = Field(description="[start, end) character offsets in the text.")
+    end: int
+    score: float = Field(description="Cosine similarity of the passage to the query.")
+
+
+class PassagesResponse(BaseModel):
+    passages: list[Passage] = Field(
+        description="For each text, its sentence(s) closest to the query."
+    )
 
 
 class SearchTimings(BaseModel):

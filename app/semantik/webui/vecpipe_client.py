@@ -109,3 +109,8 @@ class VecpipeClient:
             "POST", f"/collections/{name}/search", json=request.model_dump(exclude_none=True)
         )
         return schemas.SearchResponse.model_validate(response.json())
+
+    async def passages(self, query: str, texts: list[str]) -> list[schemas.Passage]:
+        body = schemas.PassagesRequest(query=query, texts=texts).model_dump()
+        response = await self._request("POST", "/passages", json=body)
+        return schemas.PassagesResponse.model_validate(response.json()).passages
