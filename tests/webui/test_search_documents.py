@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -123,11 +124,30 @@ async def test_titles_answer_passage_and_filters(webui):
         ("how do sailors tell lighthouses apart", "lighthouses.html", "flashing pattern"),
         ("do hotel costs need approval", "budget-meeting.eml", "prior approval"),
     ):
-        passage = (await search(webui, query=question))["results"][0]["passage"]
+        top = (await search(webui, query=question))["results"][0]
+        passage = top["passage"]
         a, b = passage["answer"]
         assert answer in passage["snippet"][a:b], (question, passage)
         document = extract(SAMPLES / name).text
         assert answer in document[passage["answer_start"] : passage["answer_end"]]
+        # The preview is that same text: the answer offsets index it.
+        response = await webui.admin.get(
+            "/api/search/preview",
+            params={"collection": "samples", "document_id": top["document_id"]},
+        )
+        assert response.status_code == 200, response.text
+        shown = response.json()
+        assert shown["text"] == document and shown["title"] == top["title"]
+        assert not re.search(r"</?[a-z][a-z0-9]*[ >/]", shown["text"]), "markup in the preview"
+        assert shown["path"] == f"samples/{name}"
+    for params, status in (
+        ({"collection": "samples", "document_id": "0" * 32}, 404),
+        ({"collection": "samples", "document_id": "../x"}, 422),
+        ({"collection": "nope", "document_id": "ab"}, 404),
+    ):
+        response = await webui.admin.get("/api/search/preview", params=params)
+        assert response.status_code == status, (params, response.text)
+    assert (await webui.client.get("/api/search/preview", params=params)).status_code == 401
 
     # Filters: file type and folder.
     query = "why do volcanoes erupt"

@@ -219,6 +219,16 @@ class SearchOut(BaseModel):
     took_ms: float
 
 
+class PreviewOut(BaseModel):
+    collection: str
+    document_id: str
+    path: str = Field(description="Relative to the documents root, as in search results.")
+    title: str
+    text: str = Field(
+        description="The document as indexed: extracted plain text; answer offsets index it."
+    )
+
+
 # --- misc ---------------------------------------------------------------------------------------
 class SourcesOut(BaseModel):
     path: str

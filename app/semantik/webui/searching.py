@@ -26,8 +26,11 @@ log = logging.getLogger("semantik.webui.search")
 POOL_CHUNKS = 100
 # Other passages of a document listed under its best one.
 MORE_PASSAGES = 5
-# Chunks of a result searched for its answer sentence: the best ones (a sentence can straddle two).
+# Chunks of a result searched for its answer sentence: the best two (a sentence can straddle two
+# chunks) for the first results on a page, the best one further down (every sentence is embedded
+# per search: this bounds that work).
 ANSWER_CHUNKS = 2
+ANSWER_WIDE_RESULTS = 3
 # A document matches "on words" when its chunks hold at least this share of the query's terms.
 WORD_COVERAGE = 0.5
 
@@ -292,6 +295,9 @@ async def _answer_passages(
 ) -> None:
     """Lead each result with the sentence(s) of its best chunks closest to the query (vecpipe
     embeds them): the snippet is centred on them and marks them as the answer."""
+    for rank, result in enumerate(page):
+        if rank >= ANSWER_WIDE_RESULTS:
+            result.candidates = result.candidates[:1]
     texts = [text for r in page for _, text in r.candidates]
     if not texts:
         return

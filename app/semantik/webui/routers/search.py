@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import asdict
+from pathlib import PurePosixPath
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from semantik.webui import searching
+from semantik.shared.extraction import ExtractionError, extract
+from semantik.webui import catalog, searching
 from semantik.webui.deps import CurrentUser, Db, Settings_, Vecpipe
+from semantik.webui.errors import InvalidInput, NotFound
+from semantik.webui.paths import resolve_document
 from semantik.webui.schemas import (
     DocumentResultOut,
     PassageOut,
+    PreviewOut,
     SearchHitOut,
     SearchIn,
     SearchOut,
@@ -68,4 +74,28 @@ async def search(
             for r in page.results
         ],
         took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+@router.get("/preview", response_model=PreviewOut)
+async def preview(
+    _: CurrentUser, conn: Db, settings: Settings_,
+    collection: str = Query(min_length=1, max_length=64),
+    document_id: str = Query(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$"),
+) -> PreviewOut:
+    """A search result's document as clean text: the text indexing extracted (HTML and Markdown
+    without markup, PDF and DOCX as text), which the answer offsets of results index."""
+    found = catalog.get_collection(conn, collection)
+    row = catalog.documents_by_id(conn, found.id, [document_id]).get(document_id)
+    if row is None:
+        raise NotFound(f"document {document_id} is not in collection {collection!r}")
+    file = resolve_document(settings.documents_root, found.source, row["path"])
+    try:
+        document = await asyncio.to_thread(extract, file, settings.max_file_bytes)
+    except ExtractionError as exc:
+        raise InvalidInput(f"document cannot be shown: {exc}") from exc
+    path = f"{found.source}/{row['path']}" if found.source else row["path"]
+    return PreviewOut(
+        collection=collection, document_id=document_id, path=path,
+        title=row["title"] or document.title or PurePosixPath(path).name, text=document.text,
     )
