@@ -65,6 +65,10 @@ class ChunkIn(BaseModel):
     text: str = Field(min_length=1)
     start: int = Field(0, ge=0, description="Character offset of the chunk in the document text.")
     end: int = Field(0, ge=0)
+    context: str = Field(
+        "", max_length=2000,
+        description="Document title and path: embedded with the text, not stored as part of it.",
+    )
 
 
 class UpsertRequest(BaseModel):
@@ -106,7 +110,7 @@ class SearchRequest(BaseModel):
     # When given, must equal the collection's model; otherwise the search is refused (409).
     model: str | None = None
     fusion: FusionName | None = Field(
-        None, description="hybrid: rrf (default) or dbsf (distribution-based score fusion)."
+        None, description="hybrid: rrf or dbsf; default: the search_fusion setting (dbsf)."
     )
     explain: bool = Field(
         False,

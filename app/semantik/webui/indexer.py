@@ -174,10 +174,12 @@ class Indexer:
         relative_to_root = found.relative if not collection.source else (
             f"{collection.source}/{found.relative}"
         )
+        context = f"{document.title}\n{relative_to_root}" if document.title else relative_to_root
         item.chunks = [
             ChunkIn(
                 id=chunk.id, document_id=doc_id, path=relative_to_root,
                 chunk_index=chunk.index, text=chunk.text, start=chunk.start, end=chunk.end,
+                context=context[:2000],
             )
             for chunk in chunker.chunk(document.text, doc_id)
         ]

@@ -184,7 +184,7 @@ class DocumentResultOut(BaseModel):
     title: str
     file_type: str
     mtime: float | None
-    score: float = Field(description="Fused rank score of the best chunk (orders results).")
+    score: float = Field(description="Fused score of the best chunk (orders results).")
     similarity: float | None = Field(description="Cosine similarity of the best chunk.")
     strength: Literal["strong", "fair", "weak"]
     matched: Literal["meaning", "words", "both"]

@@ -63,7 +63,7 @@ async def search(
         sparse=sparse,
         filter=PointFilter(flt.document_ids, flt.paths, flt.path_prefix) if flt else None,
         score_threshold=body.score_threshold,
-        fusion=body.fusion or "rrf",
+        fusion=body.fusion or services.settings.search_fusion,
     )
     try:
         hits = await asyncio.to_thread(services.store.search, collection.name, query)
