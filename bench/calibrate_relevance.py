@@ -50,9 +50,11 @@ def samples(embedder, tokenizer, chunk_tokens: int) -> dict[str, list[float]]:
     chunker = Chunker(tokenizer, chunk_tokens, min(32, chunk_tokens // 4))
     owners, texts = [], []
     for path in sorted((ROOT / "app" / "sample_documents").iterdir()):
-        for chunk in chunker.chunk(extract(path).text, path.name):
+        document = extract(path)
+        for chunk in chunker.chunk(document.text, path.name):
             owners.append(path.name)
-            texts.append(chunk.text)
+            # As indexing embeds it: the document's title and path in front (ChunkIn.context).
+            texts.append(f"{document.title}\nsamples/{path.name}\n\n{chunk.text}")
     chunks = embedder.encode(texts, "passage")
     owners_arr = np.array(owners)
     out: dict[str, list[float]] = {"answer": [], "best other document": [], "junk": [],
