@@ -184,3 +184,25 @@ def test_migration_adds_titles_to_an_existing_database(tmp_path):
     assert conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'files_document'"
     ).fetchone()
+
+
+async def test_the_served_model_is_asked_once_not_per_search(vecpipe_app):
+    import httpx
+    from semantik.webui.vecpipe_client import VecpipeClient
+
+    from tests.conftest import TEST_API_KEY
+
+    asked: list[str] = []
+
+    class Counting(httpx.ASGITransport):
+        async def handle_async_request(self, request):
+            asked.append(request.url.path)
+            return await super().handle_async_request(request)
+
+    client = VecpipeClient("http://vecpipe", TEST_API_KEY, transport=Counting(app=vecpipe_app))
+    try:
+        first = await client.served_model()
+        assert (await client.served_model()) == first
+        assert asked.count("/models") == 1
+    finally:
+        await client.aclose()
