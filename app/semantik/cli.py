@@ -259,6 +259,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     from semantik.webui import searching
 
+    def asdict_public(result: searching.DocumentResult) -> dict:
+        out = result.public()
+        out["passage"] = asdict(result.passage) if result.passage else None
+        out["more_passages"] = [asdict(p) for p in result.more_passages]
+        return out
+
     settings = _settings()
     with _database(settings) as conn:
         page = asyncio.run(
@@ -274,9 +280,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             {
                 "query": args.query, "model": page.model, "total": page.total,
                 "no_good_match": page.no_good_match,
-                "results": [
-                    {k: v for k, v in asdict(r).items() if k != "candidates"} for r in page.results
-                ],
+                "results": [asdict_public(r) for r in page.results],
                 "hits": [  # the lead chunk of each document, as before results were grouped
                     {
                         "collection": r.collection, "path": r.path, "score": r.score,
@@ -285,6 +289,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                         "highlights": r.passage.snippet.highlights,
                     }
                     for r in page.results
+                    if r.passage is not None
                 ],
             },
             indent=2, ensure_ascii=False,
@@ -293,8 +298,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     if page.no_good_match:
         print("no good match")
     for rank, result in enumerate(page.results, start=1):
-        text, marked, last = result.passage.snippet.text, [], 0
-        for start, end in result.passage.snippet.highlights:
+        passage = result.passage
+        assert passage is not None  # every result on the page has one
+        text, marked, last = passage.snippet.text, [], 0
+        for start, end in passage.snippet.highlights:
             marked.append(text[last:start] + "[" + text[start:end] + "]")
             last = end
         snippet = ("".join(marked) + text[last:]).replace("\n", " ")

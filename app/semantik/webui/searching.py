@@ -84,10 +84,14 @@ class DocumentResult:
     similarity: float | None
     strength: Literal["strong", "fair", "weak"]
     matched: Literal["meaning", "words", "both"]
-    passage: Passage
+    passage: Passage | None = None  # filled for the results on the page only
     more_passages: list[Passage] = field(default_factory=list)
-    # The best chunks, as (passage, chunk text): where the answer passage is looked for.
-    candidates: list[tuple[Passage, str]] = field(default_factory=list, repr=False)
+    # Its matching chunks, best first: passages are cut from them once it is on the page.
+    hits: list[SearchHit] = field(default_factory=list, repr=False)
+
+    def public(self) -> dict:
+        """The fields a client sees (passages as Passage objects)."""
+        return {k: v for k, v in self.__dict__.items() if k != "hits"}
 
 
 @dataclass
@@ -267,20 +271,18 @@ async def search(
             mtime=row["mtime"] if row is not None else None,
             score=lead.score, similarity=similarity, strength=_strength(similarity, settings),
             matched="both" if on_words and on_meaning else "words" if on_words else "meaning",
-            passage=Passage(lead.chunk_index, lead.start, lead.end, make_snippet(lead.text, terms)),
-            more_passages=[
-                Passage(h.chunk_index, h.start, h.end, make_snippet(h.text, terms))
-                for h in hits[1 : 1 + MORE_PASSAGES]
-            ],
-            candidates=[
-                (Passage(h.chunk_index, h.start, h.end, make_snippet(h.text, terms)), h.text)
-                for h in hits[:ANSWER_CHUNKS]
-            ],
+            hits=hits,
         ))
     kept.sort(key=lambda r: (-r.score, r.collection, r.path))
     if sort == "date":
         kept.sort(key=lambda r: -(r.mtime or 0.0))  # stable: equal dates keep relevance order
     page = kept[offset : offset + k]
+    for result in page:  # snippets only for what is shown
+        result.passage, *others = [
+            Passage(h.chunk_index, h.start, h.end, make_snippet(h.text, terms))
+            for h in result.hits[: 1 + MORE_PASSAGES]
+        ]
+        result.more_passages = others
     await _answer_passages(vecpipe, query, terms, page)
     indexing = catalog.indexing_collections(conn, list(by_id)) if by_id else set()
     return SearchPage(
@@ -295,10 +297,10 @@ async def _answer_passages(
 ) -> None:
     """Lead each result with the sentence(s) of its best chunks closest to the query (vecpipe
     embeds them): the snippet is centred on them and marks them as the answer."""
-    for rank, result in enumerate(page):
-        if rank >= ANSWER_WIDE_RESULTS:
-            result.candidates = result.candidates[:1]
-    texts = [text for r in page for _, text in r.candidates]
+    candidates = [
+        r.hits[: ANSWER_CHUNKS if rank < ANSWER_WIDE_RESULTS else 1] for rank, r in enumerate(page)
+    ]
+    texts = [h.text for hits in candidates for h in hits]
     if not texts:
         return
     try:
@@ -307,17 +309,17 @@ async def _answer_passages(
         log.warning("answer passages unavailable: %s", exc.detail)
         return
     at = 0
-    for result in page:
-        count = len(result.candidates)
-        scored = list(zip(result.candidates, answers[at : at + count], strict=True))
-        at += count
-        (passage, text), answer = max(scored, key=lambda pair: pair[1].score)
+    for result, hits in zip(page, candidates, strict=True):
+        scored = list(zip(hits, answers[at : at + len(hits)], strict=True))
+        at += len(hits)
+        hit, answer = max(scored, key=lambda pair: pair[1].score)
         best = Passage(
-            passage.chunk_index, passage.start, passage.end,
-            make_snippet(text, terms, focus=(answer.start, answer.end)),
-            answer_start=passage.start + answer.start, answer_end=passage.start + answer.end,
+            hit.chunk_index, hit.start, hit.end,
+            make_snippet(hit.text, terms, focus=(answer.start, answer.end)),
+            answer_start=hit.start + answer.start, answer_end=hit.start + answer.end,
         )
-        if best.chunk_index != result.passage.chunk_index:  # the old lead joins the others
+        if result.passage is not None and best.chunk_index != result.passage.chunk_index:
+            # The old lead joins the other passages.
             result.more_passages = [result.passage] + [
                 p for p in result.more_passages if p.chunk_index != best.chunk_index
             ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict
 from pathlib import PurePosixPath
 
 from fastapi import APIRouter, Query
@@ -47,11 +46,10 @@ async def search(
     results = [
         DocumentResultOut(
             **{
-                k: v for k, v in asdict(r).items()
-                if k not in ("passage", "more_passages", "candidates")
-            },
-            passage=passage_out(r.passage),
-            more_passages=[passage_out(p) for p in r.more_passages],
+                **r.public(),
+                "passage": passage_out(r.passage),  # type: ignore[arg-type]
+                "more_passages": [passage_out(p) for p in r.more_passages],
+            }
         )
         for r in page.results
     ]
@@ -72,6 +70,7 @@ async def search(
                 highlights=r.passage.snippet.highlights,
             )
             for r in page.results
+            if r.passage is not None
         ],
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
