@@ -51,7 +51,7 @@ async def search(
     dense = sparse = None
     if mode in ("dense", "hybrid") or body.explain:
         require_served_model(collection, services)
-        dense = (await services.batcher.embed([body.query], "query"))[0].tolist()
+        dense = (await services.embed_query(body.query)).tolist()
     if mode in ("keyword", "hybrid") or body.explain:
         sparse = services.bm25.query(body.query)
     embedded = time.perf_counter()
@@ -134,10 +134,10 @@ async def passages(body: PassagesRequest, services: ServicesDep) -> PassagesResp
     spans = [sentence_spans(text) for text in body.texts]
     sentences = [text[a:b] for text, found in zip(body.texts, spans, strict=True) for a, b in found]
     query_vec, sentence_vecs = await asyncio.gather(
-        services.batcher.embed([body.query], "query"),
+        services.embed_query(body.query),
         services.batcher.embed(sentences, "passage") if sentences else _no_vectors(),
     )
-    similarities = (sentence_vecs @ query_vec[0]).tolist() if sentences else []
+    similarities = (sentence_vecs @ query_vec).tolist() if sentences else []
     out: list[Passage] = []
     at = 0
     for text, found in zip(body.texts, spans, strict=True):
