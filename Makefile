@@ -24,7 +24,7 @@ MOLECULE_SCENARIOS += default
 # Scenarios run at once by `make test` (CI sets it from the core count).
 MOLECULE_JOBS ?= 1
 
-.PHONY: help venv images lint lint-yaml lint-ansible lint-python pytest molecule molecule-all test clean
+.PHONY: help venv images lint lint-yaml lint-ansible lint-python pytest monitoring-test molecule molecule-all test clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -49,8 +49,13 @@ lint-python: venv
 
 pytest: venv ## The Python test suite (tests/, without tests/molecule)
 	# tests/roles load Ansible plugins, which patch sys.intern and break torch: own process.
-	$(TIMED) pytest $(BIN)/python -m pytest -q --ignore=tests/roles   # -m: repo root importable
+	$(TIMED) pytest $(BIN)/python -m pytest -q --ignore=tests/roles --ignore=tests/monitoring   # -m: repo root importable
 	$(TIMED) pytest-roles $(BIN)/python -m pytest -q tests/roles
+
+# promtool and amtool come from Debian (apt-get install --no-install-recommends prometheus
+# prometheus-alertmanager; .ci/run installs them).
+monitoring-test: venv ## Alert rules under promtool (check + unit tests of every alert), GPU metrics parser, dashboard PromQL
+	$(TIMED) monitoring-test $(BIN)/python -m pytest -q tests/monitoring
 
 molecule: venv images ## One scenario in full: make molecule SCENARIO=name
 	@test -n "$(SCENARIO)" || { echo "usage: make molecule SCENARIO=<name>; scenarios: $(MOLECULE_SCENARIOS)" >&2; exit 2; }
@@ -67,8 +72,11 @@ test: venv images frontend-deps ## Everything CI runs: lint, pytest (browser e2e
 	@rc=0; \
 	$(MAKE) --no-print-directory -k lint || rc=1; \
 	$(MAKE) --no-print-directory pytest || rc=1; \
+	$(MAKE) --no-print-directory monitoring-test || rc=1; \
 	$(MAKE) --no-print-directory frontend-test || rc=1; \
+	$(MAKE) --no-print-directory collection || rc=1; \
 	$(MAKE) --no-print-directory -k -j$(MOLECULE_JOBS) -O molecule-all || rc=1; \
+	$(MAKE) --no-print-directory -k supply-chain || rc=1; \
 	exit $$rc
 
 clean: ## Destroy molecule test hosts and remove caches
@@ -130,11 +138,53 @@ docker-build: ## Build semantik:cpu from build/wheelhouse (BASE_IMAGE=debian:boo
 docker-save: ## Build semantik:cpu and save it to build/images/semantik-cpu.tar for the compose runtime (rewritten only when the image changed)
 	$(TIMED) docker-save app/docker/save-image.sh
 
-docker-up: ## Start the compose project (COMPOSE_FILES="-f docker-compose.yml -f docker-compose.prod.yml"), wait for health
-	$(DOCKER_COMPOSE) up -d --wait
+docker-up: ## Start the compose project (COMPOSE_FILES="-f docker-compose.yml -f docker-compose.prod.yml"), wait for health; CPU limits fit the host
+	cd $(COMPOSE_DIR) && limits="$$(sh ./cpu-limits.sh)" && eval "$$limits" && docker compose $(COMPOSE_FILES) up -d --wait
 docker-down: ## Stop the compose project (volumes kept)
 	$(DOCKER_COMPOSE) down
 docker-logs: ## Follow the compose project's logs
 	$(DOCKER_COMPOSE) logs -f --tail=100
 docker-ps: ## The compose project's containers and their health
 	$(DOCKER_COMPOSE) ps
+
+# ---- the repository as an Ansible collection (galaxy.yml) and its generated docs ----
+COLLECTION_DIR := build/collection
+.PHONY: collection docs
+collection: venv ## Build the collection, install it into build/collection and syntax-check semantik.appliance.site
+	rm -rf $(COLLECTION_DIR) && mkdir -p $(COLLECTION_DIR)
+	$(TIMED) collection-build $(BIN)/ansible-galaxy collection build --output-path $(COLLECTION_DIR) .
+	$(BIN)/ansible-galaxy collection install -p $(COLLECTION_DIR)/installed $(COLLECTION_DIR)/semantik-appliance-*.tar.gz
+	# From a folder without ansible.cfg: roles must come from the installed collection.
+	cd $(COLLECTION_DIR) && ANSIBLE_COLLECTIONS_PATH=$(abspath $(COLLECTION_DIR))/installed \
+	  $(TIMED) collection-syntax $(BIN)/ansible-playbook semantik.appliance.site --syntax-check -i $(CURDIR)/inventories/demo/hosts.yml
+
+docs: venv ## Regenerate the variables sections of roles/*/README.md and docs/variables.md from meta/argument_specs.yml
+	$(BIN)/python scripts/gen-role-docs.py
+
+# ---- supply chain (docs/airgap.md): SBOMs, secret scan, container lint, audit; offline ----
+.PHONY: supply-chain sbom secret-scan secrets-baseline lint-containers audit
+# Last in `make test`: by then the compose scenario has built semantik:cpu for the image SBOM.
+supply-chain: sbom secret-scan lint-containers ## Offline supply-chain checks: CycloneDX SBOMs in build/sbom/, secret scan, Dockerfile + compose lint
+
+sbom: venv ## CycloneDX SBOMs of the Python env, the frontend and semantik:cpu (when built) in build/sbom/
+	$(TIMED) sbom scripts/sbom.sh
+
+secret-scan: venv ## detect-secrets over the tree; known test values are in .secrets.baseline
+	$(TIMED) secret-scan scripts/secret-scan.sh
+
+secrets-baseline: venv ## Rewrite .secrets.baseline after a reviewed new test value (keeps audit marks)
+	scripts/secret-scan.sh --update
+
+lint-containers: venv ## hadolint over the Dockerfiles, docker compose config over the compose project
+	$(TIMED) lint-containers scripts/lint-containers.sh
+
+audit: venv ## pip-audit, npm audit (and grype/trivy when installed) where a feed is reachable; says NOT AUDITED when not
+	scripts/audit.sh
+
+# ---- air-gap bundle (docs/airgap.md): wheels + hash-pinned lock, apt repositories, image, manifest ----
+.PHONY: bundle bundle-verify
+bundle: venv ## Everything a site installs from, under build/bundle/ with MANIFEST.sha256 (QDRANT_ARTIFACT=… to add Qdrant)
+	$(TIMED) bundle scripts/bundle.sh
+
+bundle-verify: venv ## Check build/bundle (or BUNDLE_DIR) against its manifest; the lock must resolve offline with --require-hashes
+	scripts/bundle.sh --verify

@@ -6,6 +6,8 @@ Sections (all by default; pick with --only):
   indexing   chunks/s through vecpipe (POST /points, embedded store) vs raw
              SentenceTransformer.encode of the same chunks in the same run (target >= 0.9x)
   search     vecpipe search latency p50/p99 at 1 and 8 concurrent clients (hybrid)
+  bigembed   searches during one 1,024-text /embed: their latency against one model call's
+             time (a search waits for the batch in progress, not for the whole request)
   store      the embedded store alone at 50k random 384-d points: upsert rate, index build,
              query p50/p99 in-process and through the store's child process (target p50 <= 5 ms)
   recall     HNSW recall@10 against exact search on real embeddings (random vectors say nothing)
@@ -216,6 +218,49 @@ async def bench_indexing_and_search(texts: list[str], queries: list[str], sectio
             await lifespan.__aexit__(None, None, None)
 
 
+async def bench_search_during_big_embed(texts: list[str], queries: list[str]) -> None:
+    """One big /embed (as a careless client sends it) and searches from another client at the
+    same time: how long each search takes, against the time of one model batch."""
+    embedder = load("auto")
+    embedder.encode(texts[:8])
+    with tempfile.TemporaryDirectory() as tmp:
+        app, lifespan, client = await vecpipe_app(Path(tmp), embedder)
+        try:
+            await client.post("/collections", json={"name": "bench"})
+            await index_through_vecpipe(client, queries[:64])
+            stats = app.state.services.batcher.stats
+            batches_before, seconds_before = stats.batches, model_seconds(app)
+            big = asyncio.ensure_future(
+                client.post("/embed", json={"texts": texts, "kind": "passage"})
+            )
+            await asyncio.sleep(0.5)
+            latencies = []
+            for query in queries:
+                if big.done():
+                    break
+                started = time.perf_counter()
+                r = await client.post("/collections/bench/search", json={"query": query, "k": 5})
+                r.raise_for_status()
+                latencies.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.2)
+            (await big).raise_for_status()
+            batches = max(1, stats.batches - batches_before)
+            per_batch = (model_seconds(app) - seconds_before) / batches * 1000
+            say("big embed", f"/embed of {len(texts)} texts: model calls", f"{batches:8d}")
+            say("big embed", "one model call (mean)", f"{per_batch:8.1f} ms")
+            if latencies:
+                say(
+                    "big embed",
+                    f"search during it ({len(latencies)}): p50 / max",
+                    f"{pct(latencies, 50):6.1f} / {max(latencies):6.1f} ms",
+                )
+            else:
+                say("big embed", "search during it", "none finished before the embed")
+        finally:
+            await client.aclose()
+            await lifespan.__aexit__(None, None, None)
+
+
 def model_seconds(app) -> float:
     """Seconds the batching queue's model thread has computed (semantik_embed_seconds sum)."""
     for metric in app.state.services.metrics.embed_seconds.collect():
@@ -412,7 +457,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", default="precision,indexing,search,store,recall")
+    parser.add_argument("--only", default="precision,indexing,search,bigembed,store,recall")
+    parser.add_argument("--big-embed", type=int, default=1024, help="texts in the big /embed")
     parser.add_argument("--chunks", type=int, default=256, help="chunks for indexing")
     parser.add_argument("--queries", type=int, default=200, help="queries per search run")
     parser.add_argument("--store-points", type=int, default=50_000)
@@ -440,6 +486,10 @@ def main() -> None:
         bench_precision(texts[:256])
     if sections & {"indexing", "search"}:
         asyncio.run(bench_indexing_and_search(texts, all_sentences[-args.queries :], sections))
+    if "bigembed" in sections:
+        asyncio.run(
+            bench_search_during_big_embed(all_sentences[: args.big_embed], all_sentences[-50:])
+        )
     if "store" in sections:
         bench_store(args.store_points)
     if "recall" in sections:

@@ -21,7 +21,7 @@ molecule/resources/build-testhost-images.sh
 if [[ "$(docker inspect -f '{{.State.Running}}' "$NAME" 2>/dev/null)" != true ]]; then
   docker rm -f "$NAME" >/dev/null 2>&1 || true
   echo "demo: starting $NAME (https://localhost:$PORT)"
-  # systemd in a container: these flags, not --privileged (see DESIGN.md, "Testing").
+  # systemd in a container: these flags, not --privileged (molecule/README.md).
   docker run -d --name "$NAME" --hostname "$NAME" \
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined \
     --cgroupns host --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw \

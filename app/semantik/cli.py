@@ -55,6 +55,23 @@ def _read_password(args: argparse.Namespace) -> str:
 
 # --- serve ---------------------------------------------------------------------------------------
 
+_SD_LISTEN_FDS_START = 3
+
+
+def _inherited_socket() -> int | None:
+    """The listening socket systemd passed (socket activation), if it passed one to this process.
+
+    Under semantik-*.socket, systemd owns the listening socket: it stays open while the service
+    restarts, so connections wait in its backlog instead of being refused. Without systemd
+    (``semantik serve`` by hand, containers) nothing is passed and the service binds itself.
+    """
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return None
+    if int(os.environ.get("LISTEN_FDS", "0") or 0) < 1:
+        return None
+    return _SD_LISTEN_FDS_START
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.service == "vecpipe":
@@ -64,6 +81,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             check_process_model(settings)
         except SingleProcessError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        from semantik.shared.embedding import model_source_problem
+
+        problem = model_source_problem(settings)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return EXIT_CONFIG
         host, port = settings.vecpipe_host, settings.vecpipe_port
     else:
@@ -76,21 +99,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return EXIT_CONFIG
         host, port = settings.webui_host, settings.webui_port
     factory = f"semantik.{args.service}.app:create_app"
+    inherited = _inherited_socket()
     if settings.workers == 1:
         import uvicorn
 
+        if inherited is not None:
+            # Children (vecpipe's store process) must not keep the listening socket open.
+            os.set_inheritable(inherited, False)
+            for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+                os.environ.pop(name, None)
         # log_config=None: the app's own logging setup (plain or JSON, secrets masked) applies.
         uvicorn.run(
-            factory, factory=True, host=host, port=port, log_config=None,
+            factory, factory=True, host=host, port=port, fd=inherited, log_config=None,
             proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
             timeout_graceful_shutdown=10,
         )
         return EXIT_OK
+    # gunicorn takes systemd's socket itself (LISTEN_FDS/LISTEN_PID: execv keeps this pid).
+    bind = f"fd://{inherited}" if inherited is not None else f"{host}:{port}"
     argv = [
         sys.executable, "-m", "gunicorn", f"{factory}()",
         "--worker-class", "uvicorn.workers.UvicornWorker",
-        "--workers", str(settings.workers), "--bind", f"{host}:{port}",
+        "--workers", str(settings.workers), "--bind", bind,
         "--graceful-timeout", "10", "--timeout", "120",
+        # Keep-alive as long as single-process uvicorn's (5 s), above nginx's upstream 4 s.
+        "--keep-alive", "5",
         "--forwarded-allow-ips", settings.forwarded_allow_ips,
         # Its control socket defaults to ~/.gunicorn: service users have no home (ProtectHome).
         "--no-control-socket",
@@ -169,7 +202,7 @@ async def _with_vecpipe(settings, fn):  # type: ignore[no-untyped-def]
 
 def cmd_collections_create(args: argparse.Namespace) -> int:
     from semantik.webui import catalog
-    from semantik.webui.services import create_collection
+    from semantik.webui.collection_setup import create_collection
 
     settings = _settings()
     with _database(settings) as conn:
@@ -461,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from semantik.backup.cli import add_backup_commands
 
-    add_backup_commands(sub)  # backup, restore
+    add_backup_commands(sub)  # backup, restore, restore-drill
     return parser
 
 

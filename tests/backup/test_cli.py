@@ -87,3 +87,27 @@ def test_restore_of_garbage_exit_3_and_untouched(env, tmp_path):
 def test_restore_missing_archive_exit_3(env, tmp_path):
     result = _run(env, "restore", str(tmp_path / "nope.tar.gz"), "--service-control", "none")
     assert result.returncode == 3 and "no archive at" in result.stderr
+
+
+def test_restore_drill_command(env, tmp_path):
+    """No archive yet: exit 1 and one line; after a backup: one ok line with restored/live counts,
+    the status file written and no scratch copy left."""
+    conn = sqlite3.connect(Path(env["SEMANTIK_DATA_DIR"], "webui.db"))
+    conn.execute("CREATE TABLE collections (name TEXT)")
+    conn.commit()
+    conn.close()
+    prom = tmp_path / "textfile" / "semantik_restore_drill.prom"
+    env = {**env, "SEMANTIK_RESTORE_DRILL_METRICS_FILE": str(prom)}
+    result = _run(env, "restore-drill")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("semantik-restore-drill: failed (exit 1): no archive")
+    assert "semantik_restore_drill_success 0" in prom.read_text()
+
+    assert _run(env, "backup").returncode == 0
+    result = _run(env, "restore-drill")
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith("semantik-restore-drill: ok archive=")
+    assert "users=1/1 collections=0/0 points=0/?" in line
+    assert "semantik_restore_drill_success 1" in prom.read_text()
+    assert not list((tmp_path / "backups").glob(".drill-*"))

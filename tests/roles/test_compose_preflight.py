@@ -2,36 +2,13 @@
 wrong combinations fail early naming the variable, before anything changes; right ones pass.
 The real roles, only their preflight stage (--tags, --check) against a local connection."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.roles.local_ansible import PLAYBOOK, isolated_env
+from tests.roles.local_ansible import PLAYBOOK, run_preflight
 
 pytestmark = pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
-
-PLAY = """
-- hosts: localhost
-  gather_facts: true
-  gather_subset: [min]
-  roles: [{role: %s}]
-"""
-
-
-def run_preflight(tmp_path, role, **variables):
-    (tmp_path / "play.yml").write_text(PLAY % role)
-    extra = []
-    for name, value in variables.items():
-        extra += ["-e", f"{name}={value}"]
-    env = isolated_env(tmp_path)
-    out = subprocess.run(
-        [PLAYBOOK, "-i", "localhost,", "-c", "local", "--check", "--tags", f"{role}_preflight",
-         "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", *extra,
-         str(tmp_path / "play.yml")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    return out.returncode, " ".join((out.stdout + out.stderr).split())
 
 
 def is_bookworm():

@@ -1,12 +1,11 @@
 """nvidia_driver on a host without a GPU (this machine): the real role, detection and validation
 only, in check mode against localhost. It skips with a message, or fails when a GPU is required."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.roles.local_ansible import PLAYBOOK, isolated_env
+from tests.roles.local_ansible import PLAYBOOK, run_role_check
 
 
 def _has_nvidia_gpu():
@@ -23,31 +22,8 @@ pytestmark = [
 
 
 def run_role(tmp_path, *extra):
-    play = tmp_path / "play.yml"
-    play.write_text("- hosts: localhost\n  gather_facts: true\n  roles: [{role: nvidia_driver}]\n")
-    env = isolated_env(tmp_path)
-    return subprocess.run(
-        [
-            PLAYBOOK,
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "--check",
-            "--tags",
-            "nvidia_driver_detect,nvidia_driver_validate",
-            "-e",
-            "ansible_python_interpreter={{ ansible_playbook_python }}",
-            *extra,
-            str(play),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    tags = "nvidia_driver_detect,nvidia_driver_validate"
+    return run_role_check(tmp_path, "nvidia_driver", tags, *extra, facts="all")
 
 
 def test_no_gpu_skips_with_a_clear_message(tmp_path):

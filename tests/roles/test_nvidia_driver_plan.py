@@ -4,26 +4,18 @@ The point: every OS release gets exactly the packages meant for it, and a releas
 not know (EL10, Ubuntu 26.04, Debian 14) fails with a message instead of taking another path.
 """
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.roles.local_ansible import import_file
+
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "nvidia_driver"
 
 
-def _load_filters():
-    spec = importlib.util.spec_from_file_location(
-        "nvidia_driver_filters", ROLE / "filter_plugins" / "nvidia_driver.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-F = _load_filters()
+F = import_file(ROLE / "filter_plugins" / "nvidia_driver.py")
 VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
 MATRIX = VARS["_nvidia_driver_os_matrix"]
 ALIASES = VARS["_nvidia_driver_distribution_aliases"]

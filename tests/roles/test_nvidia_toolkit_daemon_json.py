@@ -1,24 +1,16 @@
 """nvidia_container_toolkit's daemon.json merge: the operator's keys are never lost."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.roles.local_ansible import import_file
+
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "nvidia_container_toolkit"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location(
-        "nvidia_container_toolkit_filters", ROLE / "filter_plugins" / "nvidia_container_toolkit.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-F = _load()
+F = import_file(ROLE / "filter_plugins" / "nvidia_container_toolkit.py")
 ENTRY = {"nvidia": {"path": "nvidia-container-runtime", "args": []}}
 
 

@@ -4,51 +4,17 @@ argument spec and preflight stage (--tags qdrant_preflight, --check) against a l
 and its install stage in --check mode, as on a new host (nothing is changed: check mode)."""
 
 import hashlib
-import subprocess
 
 import pytest
 
-from tests.roles.local_ansible import PLAYBOOK, isolated_env
+from tests.roles import local_ansible
+from tests.roles.local_ansible import PLAYBOOK
 
 pytestmark = pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
 
-PLAY = """
-- hosts: localhost
-  gather_facts: true
-  gather_subset: [min]
-  roles: [{role: qdrant}]
-"""
-
 
 def run_preflight(tmp_path, tags="qdrant_preflight", **variables):
-    (tmp_path / "play.yml").write_text(PLAY)
-    extra = []
-    for name, value in variables.items():
-        extra += ["-e", f"{name}={value}"]
-    env = isolated_env(tmp_path)
-    out = subprocess.run(
-        [
-            PLAYBOOK,
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "--check",
-            "--tags",
-            tags,
-            "-e",
-            "ansible_python_interpreter={{ ansible_playbook_python }}",
-            *extra,
-            str(tmp_path / "play.yml"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return out.returncode, " ".join((out.stdout + out.stderr).split())
+    return local_ansible.run_preflight(tmp_path, "qdrant", tags=tags, **variables)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The batching queue really merges concurrent requests (counted, not timed)."""
+"""The batching queue really merges concurrent requests, cuts big ones into batches and lets a
+search go ahead of the rest of a big request (counted, not timed)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,21 @@ async def test_concurrent_requests_share_one_batch(embedder):
     assert metrics.embed_batches._value.get() == batcher.stats.batches
 
 
-async def test_queued_requests_merge_by_kind(embedder):
-    batcher = EmbedBatcher(embedder, batch_size=4, wait_ms=50)
+class Recording:
+    """The real embedder, with a log of (kind, number of texts) per model call."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.calls: list[tuple[str, int]] = []
+
+    def encode(self, texts, kind="passage"):
+        self.calls.append((kind, len(texts)))
+        return self.embedder.encode(texts, kind)
+
+
+async def test_queued_requests_merge_by_kind_queries_first(embedder):
+    recording = Recording(embedder)
+    batcher = EmbedBatcher(recording, batch_size=4, wait_ms=50)
     await batcher.start()
     try:
         jobs = [batcher.embed([f"p{i}", f"q{i}"], "passage") for i in range(4)]
@@ -38,22 +52,47 @@ async def test_queued_requests_merge_by_kind(embedder):
     finally:
         await batcher.stop()
     assert [r.shape for r in results] == [(2, 384)] * 4 + [(1, 384)]
-    # All five were queued together: one model call for the 8 passages, one for the query
+    # All five were queued together: the query first, then the 8 passages in batches of 4
     # (queries and passages are never mixed: some models prefix them differently).
-    assert batcher.stats.batches == 2
-    assert batcher.stats.texts == 9
+    assert recording.calls == [("query", 1), ("passage", 4), ("passage", 4)]
+    assert batcher.stats.requests == 5 and batcher.stats.texts == 9
 
 
-async def test_one_model_call_takes_at_most_max_texts(embedder):
-    batcher = EmbedBatcher(embedder, batch_size=1, wait_ms=50)
-    assert batcher.max_texts == 8
+async def test_one_model_call_takes_at_most_batch_size(embedder):
+    recording = Recording(embedder)
+    batcher = EmbedBatcher(recording, batch_size=3, wait_ms=50)
     await batcher.start()
     try:
-        await asyncio.gather(*(batcher.embed([f"a{i}", f"b{i}"], "passage") for i in range(6)))
+        texts = [f"sentence number {i} about things" for i in range(20)]
+        big = await batcher.embed(texts, "passage")
     finally:
         await batcher.stop()
-    assert batcher.stats.texts == 12
-    assert batcher.stats.batches >= 2
+    assert [n for _, n in recording.calls] == [3] * 6 + [2]
+    # The pieces come back in order: the same vectors as one call for all of them.
+    np.testing.assert_allclose(big, embedder.encode(texts, "passage"), atol=1e-5)
+
+
+async def test_a_search_waits_at_most_one_batch_behind_a_big_request(embedder):
+    recording = Recording(embedder)
+    batcher = EmbedBatcher(recording, batch_size=8, wait_ms=1)
+    await batcher.start()
+    try:
+        big = asyncio.ensure_future(
+            batcher.embed([f"passage {i} on a long topic" for i in range(160)], "passage")
+        )
+        while batcher.stats.batches < 2:  # the big request is under way
+            await asyncio.sleep(0.005)
+        calls_before = len(recording.calls)
+        query = await batcher.embed(["where is the lighthouse"], "query")
+        assert not big.done()  # the search did not wait for the whole big request
+        position = recording.calls.index(("query", 1))
+        # At most the batch already on its way (recorded by now or not) ran before the search.
+        assert position <= calls_before + 1
+        vectors = await big
+    finally:
+        await batcher.stop()
+    assert vectors.shape == (160, 384) and query.shape == (1, 384)
+    assert len(recording.calls) == 160 // 8 + 1
 
 
 async def test_a_failing_batch_fails_its_callers_only(embedder):

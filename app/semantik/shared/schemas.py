@@ -3,13 +3,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+# SQLite's and Qdrant's integer range: integers in requests are bounded by it (422 beyond).
+MAX_INT64 = 2**63 - 1
 
 SearchModeName = Literal["hybrid", "dense", "keyword"]
 FusionName = Literal["rrf", "dbsf"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+# A request field that identifies something: never empty (an empty id or document_id gives
+# points that no re-index can remove), bounded so a payload stays small.
+Ident = Annotated[str, Field(min_length=1, max_length=4096)]
+Offset = Annotated[int, Field(ge=0, le=MAX_INT64)]
+
+
+class StrictRequest(BaseModel):
+    """Base of vecpipe's request bodies: unknown fields are refused and types are not coerced
+    (``true`` is not an integer, ``"5"`` is not a number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ErrorResponse(BaseModel):
@@ -32,8 +48,8 @@ class ModelsResponse(BaseModel):
     models: list[ModelInfo]
 
 
-class EmbedRequest(BaseModel):
-    texts: list[str] = Field(min_length=1, max_length=1024)
+class EmbedRequest(StrictRequest):
+    texts: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=1024)
     kind: Literal["query", "passage"] = "passage"
 
 
@@ -43,7 +59,7 @@ class EmbedResponse(BaseModel):
     vectors: list[list[float]]
 
 
-class CollectionCreate(BaseModel):
+class CollectionCreate(StrictRequest):
     name: str = Field(pattern=NAME_PATTERN)
     # Defaults to the model vecpipe serves; the dimension always comes from the model.
     model: str | None = None
@@ -57,21 +73,21 @@ class CollectionInfo(BaseModel):
     indexed: bool = Field(description="HNSW index built for all points (embedded store).")
 
 
-class ChunkIn(BaseModel):
-    id: str = Field(description="Deterministic chunk id, unique within the collection.")
-    document_id: str
-    path: str = Field(description="Path relative to the documents root.")
-    chunk_index: int = Field(ge=0)
-    text: str = Field(min_length=1)
-    start: int = Field(0, ge=0, description="Character offset of the chunk in the document text.")
-    end: int = Field(0, ge=0)
+class ChunkIn(StrictRequest):
+    id: Ident = Field(description="Deterministic chunk id, unique within the collection.")
+    document_id: Ident
+    path: Ident = Field(description="Path relative to the documents root.")
+    chunk_index: Offset
+    text: str = Field(min_length=1, max_length=1_000_000)
+    start: Offset = Field(0, description="Character offset of the chunk in the document text.")
+    end: Offset = 0
     context: str = Field(
         "", max_length=2000,
         description="Document title and path: embedded with the text, not stored as part of it.",
     )
 
 
-class UpsertRequest(BaseModel):
+class UpsertRequest(StrictRequest):
     chunks: list[ChunkIn] = Field(min_length=1, max_length=4096)
 
 
@@ -81,21 +97,21 @@ class UpsertResponse(BaseModel):
     store_ms: float
 
 
-class DeleteDocumentsRequest(BaseModel):
-    document_ids: list[str] = Field(min_length=1, max_length=10000)
+class DeleteDocumentsRequest(StrictRequest):
+    document_ids: list[Ident] = Field(min_length=1, max_length=10000)
 
 
 class DeleteDocumentsResponse(BaseModel):
     deleted_documents: int
 
 
-class SearchFilter(BaseModel):
-    document_ids: list[str] | None = None
-    paths: list[str] | None = None
-    path_prefix: str | None = None
+class SearchFilter(StrictRequest):
+    document_ids: list[Ident] | None = Field(None, max_length=10000)
+    paths: list[Ident] | None = Field(None, max_length=10000)
+    path_prefix: str | None = Field(None, max_length=4096)
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(StrictRequest):
     query: str = Field(min_length=1, max_length=2000)
     k: int = Field(10, ge=1, le=100)
     mode: SearchModeName | None = None
@@ -135,9 +151,9 @@ class SearchHit(BaseModel):
     keyword_score: float | None = Field(None, description="explain: BM25 score, null: no word.")
 
 
-class PassagesRequest(BaseModel):
+class PassagesRequest(StrictRequest):
     query: str = Field(min_length=1, max_length=2000)
-    texts: list[str] = Field(min_length=1, max_length=100)
+    texts: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=100)
 
 
 class Passage(BaseModel):

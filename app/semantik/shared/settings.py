@@ -133,6 +133,17 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "", description="The URL users open (behind the proxy); shown in messages only."
     )
+    vecpipe_max_request_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body vecpipe reads (413 above it); an upsert of "
+            "SEMANTIK_INDEX_BATCH_CHUNKS chunks must fit."
+        ),
+    )
+    webui_max_request_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body webui reads (413 above it)."
+    )
     workers: int = Field(
         1,
         ge=1,
@@ -238,7 +249,25 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(15, ge=1, description="Lifetime of an access token.")
     refresh_token_days: int = Field(14, ge=1, description="Lifetime of a refresh token.")
     login_max_failures: int = Field(
-        10, ge=1, description="Failed logins per user within 15 minutes before refusing more."
+        10,
+        ge=1,
+        le=1000,
+        description=(
+            "Failed logins for one user name from one client address before that pair must "
+            "wait (the same limit applies to password changes per user)."
+        ),
+    )
+    login_backoff_seconds: int = Field(
+        60,
+        ge=1,
+        le=86400,
+        description=(
+            "First wait after login_max_failures; it doubles with each further failure, up to "
+            "login_backoff_max_seconds. Other client addresses are not affected."
+        ),
+    )
+    login_backoff_max_seconds: int = Field(
+        3600, ge=1, le=7 * 86400, description="Longest wait between login attempts."
     )
 
     # --- operations ------------------------------------------------------------------------
@@ -263,6 +292,13 @@ class Settings(BaseSettings):
         None,
         description=(
             "Also write the last run's status as Prometheus text here (textfile collector)."
+        ),
+    )
+    restore_drill_metrics_file: Path | None = Field(
+        None,
+        description=(
+            "Also write the last restore drill's result as Prometheus text here (textfile "
+            "collector)."
         ),
     )
 

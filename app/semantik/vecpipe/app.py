@@ -13,17 +13,23 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from semantik.shared import api
 from semantik.shared.embedding import Embedder
 from semantik.shared.logging import setup_logging
 from semantik.shared.metrics import VecpipeMetrics
 from semantik.shared.settings import Settings, get_settings
-from semantik.shared.vectorstore import StoreError, StoreUnavailableError, make_store
+from semantik.shared.vectorstore import (
+    CollectionNotFoundError,
+    StoreError,
+    StoreUnavailableError,
+    make_store,
+)
 from semantik.shared.vectorstore.bm25 import Bm25Encoder
 from semantik.vecpipe.batching import EmbedBatcher
 from semantik.vecpipe.deps import require_api_key
 from semantik.vecpipe.optimizer import IndexBuilder
 from semantik.vecpipe.routers import backup, collections, embed, health, models, points, search
-from semantik.vecpipe.services import Services
+from semantik.vecpipe.runtime import Services
 
 log = logging.getLogger("semantik.vecpipe")
 
@@ -100,7 +106,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.embedder = embedder
     app.state.metrics = VecpipeMetrics()
     app.state.services = None
+    api.install(app, max_body_bytes=settings.vecpipe_max_request_bytes)
     app.middleware("http")(app.state.metrics.middleware())
+
+    # Store errors are mapped here only: routes let them through.
+    @app.exception_handler(CollectionNotFoundError)
+    async def collection_not_found(_: Request, exc: CollectionNotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(StoreUnavailableError)
     async def store_unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:
@@ -114,5 +126,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     for module in (models, embed, collections, points, search, backup):
-        app.include_router(module.router, dependencies=protected)
+        app.include_router(
+            module.router, dependencies=protected, responses=api.error_responses(401, 503)
+        )
     return app

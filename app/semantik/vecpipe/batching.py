@@ -1,9 +1,14 @@
-"""Gathering concurrent embedding requests into shared model batches.
+"""Gathering concurrent embedding requests into shared model batches, without letting a big
+request hold up a search.
 
-Each request enqueues its texts and awaits a future. One worker takes the first waiting request,
-then keeps collecting others for up to ``wait_ms`` (or until ``batch_size`` texts) and runs the
-model once for all of them in a worker thread, so the event loop stays free while it computes.
-Queries and passages are batched separately (some models prefix them differently).
+Each request enqueues its texts and awaits a future. The worker runs the model on at most
+``batch_size`` texts at a time, in a worker thread (the event loop stays free while it computes).
+Before each model call it picks what to run next: queries before passages (a search is waiting
+on a query), and among those, requests that have not started before the rest of a request
+already under way. A 1,024-text /embed is thus cut into batches, and a search that arrives
+meanwhile runs right after the batch in progress instead of after the whole request. When the
+worker is idle, the first request waits up to ``wait_ms`` for others to share its batch.
+Queries and passages are never mixed in one call (some models prefix them differently).
 """
 
 from __future__ import annotations
@@ -25,10 +30,29 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Job:
+    """One request. Its texts are taken shortest first, so that each model call pads its texts
+    to a similar length (the model sorts by length only within a call); ``order`` maps back."""
+
     texts: list[str]
     kind: str
     future: asyncio.Future
     enqueued: float = field(default_factory=time.perf_counter)
+    done: int = 0  # texts already embedded
+    parts: list[np.ndarray] = field(default_factory=list)
+    order: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.order = np.argsort([len(t) for t in self.texts], kind="stable")
+        self.texts = [self.texts[i] for i in self.order]
+
+    def result(self) -> np.ndarray:
+        vectors = self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
+        restored = np.empty_like(vectors)
+        restored[self.order] = vectors
+        return restored
+
+    def priority(self) -> tuple[bool, bool, float]:
+        return (self.kind != "query", self.done > 0, self.enqueued)
 
 
 @dataclass
@@ -50,13 +74,12 @@ class EmbedBatcher:
         self.embedder = embedder
         self.batch_size = batch_size
         self.wait_s = wait_ms / 1000.0
-        # Already-queued requests merged into one model call: a few batches' worth, so that one
-        # call stays short enough not to hold up a query that arrives meanwhile for long.
-        self.max_texts = batch_size * 8
         self.metrics = metrics
         self.stats = BatchStats()
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task | None = None
+        # Requests taken off the queue and not finished yet (some maybe part-way).
+        self._pending: list[_Job] = []
         # One model thread: the model is the bottleneck and torch parallelises inside a batch.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semantik-embed")
 
@@ -70,74 +93,99 @@ class EmbedBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         if self._queue is not None:
-            while not self._queue.empty():
-                job = self._queue.get_nowait()
+            self._take_queued(self._pending)
+            for job in self._pending:
                 if not job.future.done():
                     job.future.set_exception(RuntimeError("vecpipe is shutting down"))
+            self._pending.clear()
         self._executor.shutdown(wait=True)
 
     async def embed(self, texts: list[str], kind: str = "passage") -> np.ndarray:
         if self._queue is None:
             raise RuntimeError("the embedding queue is not running")
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         future = asyncio.get_running_loop().create_future()
         await self._queue.put(_Job(list(texts), kind, future))
         return await future
 
-    async def _collect(self, first: _Job) -> list[_Job]:
-        """The first job plus others: wait up to wait_ms while the batch is smaller than
-        batch_size, then also take whatever is already queued, up to max_texts. Handing the
-        model several requests at once lets it sort all their texts by length (less padding)."""
-        jobs = [first]
-        total = len(first.texts)
-        deadline = time.perf_counter() + self.wait_s
-        while total < self.max_texts:
-            remaining = deadline - time.perf_counter()
+    def _take_queued(self, pending: list[_Job]) -> None:
+        while True:
             try:
-                if total < self.batch_size and remaining > 0:
-                    job = await asyncio.wait_for(self._queue.get(), remaining)
-                else:
-                    job = self._queue.get_nowait()
-            except (TimeoutError, asyncio.QueueEmpty):
+                pending.append(self._queue.get_nowait())
+            except asyncio.QueueEmpty:
+                return
+
+    async def _gather(self, pending: list[_Job]) -> None:
+        """Idle worker, first request in: wait up to wait_ms for others to share its batch."""
+        deadline = time.perf_counter() + self.wait_s
+        while sum(len(j.texts) - j.done for j in pending) < self.batch_size:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
                 break
-            jobs.append(job)
-            total += len(job.texts)
-        return jobs
+            try:
+                pending.append(await asyncio.wait_for(self._queue.get(), remaining))
+            except TimeoutError:
+                break
+
+    def _next_batch(self, pending: list[_Job]) -> tuple[str, list[tuple[_Job, int, int]]]:
+        """(kind, [(job, start, end)]): at most batch_size texts of one kind, by priority."""
+        pending.sort(key=_Job.priority)
+        kind = pending[0].kind
+        pieces: list[tuple[_Job, int, int]] = []
+        room = self.batch_size
+        for job in pending:
+            if room == 0:
+                break
+            if job.kind != kind:
+                continue
+            take = min(room, len(job.texts) - job.done)
+            pieces.append((job, job.done, job.done + take))
+            room -= take
+        return kind, pieces
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        pending = self._pending
         while True:
-            first = await self._queue.get()
-            jobs = await self._collect(first)
-            for kind in ("query", "passage"):
-                group = [j for j in jobs if j.kind == kind and not j.future.cancelled()]
-                if group:
-                    await self._encode_group(loop, kind, group)
+            if not pending:
+                pending.append(await self._queue.get())
+                await self._gather(pending)
+            self._take_queued(pending)
+            # A caller that went away (client disconnected) needs no more batches.
+            pending[:] = [j for j in pending if not j.future.done()]
+            if not pending:
+                continue
+            kind, pieces = self._next_batch(pending)
+            await self._encode(loop, kind, pieces)
+            pending[:] = [j for j in pending if not j.future.done()]
 
-    async def _encode_group(self, loop, kind: str, group: list[_Job]) -> None:
-        texts = [t for job in group for t in job.texts]
-        start = time.perf_counter()
+    async def _encode(self, loop, kind: str, pieces: list[tuple[_Job, int, int]]) -> None:
+        texts = [t for job, start, end in pieces for t in job.texts[start:end]]
+        began = time.perf_counter()
         try:
             vectors = await loop.run_in_executor(self._executor, self.embedder.encode, texts, kind)
         except Exception as exc:  # each waiting request gets the error, the worker lives on
             log.exception("embedding a batch of %d texts failed", len(texts))
-            for job in group:
+            for job, _, _ in pieces:
                 if not job.future.done():
                     job.future.set_exception(exc)
             return
-        elapsed = time.perf_counter() - start
+        elapsed = time.perf_counter() - began
         self.stats.batches += 1
-        self.stats.requests += len(group)
         self.stats.texts += len(texts)
-        self.stats.largest_batch_requests = max(self.stats.largest_batch_requests, len(group))
+        self.stats.largest_batch_requests = max(self.stats.largest_batch_requests, len(pieces))
         if self.metrics is not None:
             self.metrics.embed_batches.inc()
             self.metrics.embed_batch_size.observe(len(texts))
-            self.metrics.embed_batch_requests.observe(len(group))
+            self.metrics.embed_batch_requests.observe(len(pieces))
             self.metrics.embed_seconds.observe(elapsed)
             self.metrics.texts_embedded.labels(kind).inc(len(texts))
         offset = 0
-        for job in group:
-            n = len(job.texts)
-            if not job.future.done():
-                job.future.set_result(vectors[offset : offset + n])
-            offset += n
+        for job, start, end in pieces:
+            job.parts.append(vectors[offset : offset + end - start])
+            offset += end - start
+            job.done = end
+            if job.done == len(job.texts) and not job.future.done():
+                self.stats.requests += 1
+                job.future.set_result(job.result())

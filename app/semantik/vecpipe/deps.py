@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
-from semantik.shared.vectorstore import CollectionNotFoundError, CollectionState
-from semantik.vecpipe.services import Services
+from semantik.shared.vectorstore import CollectionState
+from semantik.vecpipe.runtime import Services
 
 
 def get_services(request: Request) -> Services:
@@ -38,10 +38,8 @@ def require_api_key(request: Request, x_api_key: Annotated[str | None, Header()]
 
 
 async def get_collection(name: str, services: ServicesDep) -> CollectionState:
-    try:
-        return await asyncio.to_thread(services.store.get_collection, name)
-    except CollectionNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    """The collection named in the path (CollectionNotFoundError is a 404, mapped in app.py)."""
+    return await asyncio.to_thread(services.store.get_collection, name)
 
 
 CollectionDep = Annotated[CollectionState, Depends(get_collection)]

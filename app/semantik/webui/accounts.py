@@ -6,16 +6,22 @@ the command line is exactly a user created through the API.
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 from dataclasses import dataclass
 
+from semantik.shared.settings import Settings
 from semantik.webui import security
 from semantik.webui.db import now, transaction
 from semantik.webui.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+# A (user name, client address) pair quiet for this long starts again from zero failures.
 LOGIN_WINDOW_SECONDS = 15 * 60
+# Scopes of the attempts table.
+LOGIN = "login"
+PASSWORD_CHANGE = "password"  # noqa: S105 (a scope name, not a password)
 
 
 @dataclass(frozen=True)
@@ -117,11 +123,10 @@ def set_password(conn: sqlite3.Connection, username: str, password: str) -> User
     user = get_user(conn, username)
     password_hash = security.hash_password(password)
     with transaction(conn):
-        conn.execute(
-            "UPDATE users SET password_hash = ?, failed_logins = 0, failed_since = NULL "
-            "WHERE id = ?",
-            (password_hash, user.id),
-        )
+        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user.id))
+        # A new password ends every wait for this account (an administrator's reset unlocks).
+        clear_attempts(conn, LOGIN, user.username)
+        clear_attempts(conn, PASSWORD_CHANGE, user.username)
         # A reset password ends every session that knew the old one.
         _revoke_sessions_of(conn, user.id, "password changed")
     return user
@@ -149,39 +154,109 @@ def _issue(
     return IssuedTokens(access, refresh, access_minutes * 60, session_id, user)
 
 
+@dataclass(frozen=True)
+class AttemptPolicy:
+    """How many failures one (user name, client address) gets before it must wait, and how long:
+    ``backoff_seconds`` after the limit, doubling with every further failure."""
+
+    max_failures: int
+    backoff_seconds: int
+    backoff_max_seconds: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AttemptPolicy:
+        return cls(
+            settings.login_max_failures, settings.login_backoff_seconds,
+            settings.login_backoff_max_seconds,
+        )
+
+    def wait_after(self, failures: int) -> float:
+        doublings = min(failures - self.max_failures, 30)
+        return float(min(self.backoff_seconds * 2**doublings, self.backoff_max_seconds))
+
+
+def reserve_attempt(
+    conn: sqlite3.Connection, scope: str, username: str, source: str, policy: AttemptPolicy
+) -> None:
+    """Count this attempt as a failure *before* the password is checked, atomically (BEGIN
+    IMMEDIATE), or refuse it with 429 while the pair must wait. Parallel attempts therefore
+    cannot all read the same old count: at most ``max_failures`` get to try a password before
+    the first wait. A success clears the count (:func:`clear_attempts`)."""
+    current = now()
+    with transaction(conn):
+        # Forget pairs that have been quiet for a whole window (unknown names are counted too).
+        conn.execute(
+            "DELETE FROM attempts WHERE last_failed_at < ? "
+            "AND (locked_until IS NULL OR locked_until < ?)",
+            (current - LOGIN_WINDOW_SECONDS, current - LOGIN_WINDOW_SECONDS),
+        )
+        row = conn.execute(
+            "SELECT failures, locked_until FROM attempts "
+            "WHERE scope = ? AND username = ? AND source = ?",
+            (scope, username, source),
+        ).fetchone()
+        if row is not None and row["locked_until"] is not None and current < row["locked_until"]:
+            wait = math.ceil(row["locked_until"] - current)
+            raise TooManyAttempts(
+                f"too many failed attempts; try again in {wait} seconds", retry_after=wait
+            )
+        failures = (row["failures"] if row is not None else 0) + 1
+        locked_until = (
+            current + policy.wait_after(failures) if failures >= policy.max_failures else None
+        )
+        conn.execute(
+            "INSERT INTO attempts (scope, username, source, failures, last_failed_at, "
+            "locked_until) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (scope, username, source) DO UPDATE SET failures = excluded.failures, "
+            "last_failed_at = excluded.last_failed_at, locked_until = excluded.locked_until",
+            (scope, username, source, failures, current, locked_until),
+        )
+
+
+def clear_attempts(
+    conn: sqlite3.Connection, scope: str, username: str, source: str | None = None
+) -> None:
+    """After a success (or an administrator's password reset: ``source`` None clears them all)."""
+    if source is None:
+        conn.execute("DELETE FROM attempts WHERE scope = ? AND username = ?", (scope, username))
+    else:
+        conn.execute(
+            "DELETE FROM attempts WHERE scope = ? AND username = ? AND source = ?",
+            (scope, username, source),
+        )
+
+
+def failed_attempts(conn: sqlite3.Connection, scope: str, username: str, source: str) -> int:
+    row = conn.execute(
+        "SELECT failures FROM attempts WHERE scope = ? AND username = ? AND source = ?",
+        (scope, username, source),
+    ).fetchone()
+    return row["failures"] if row else 0
+
+
 def login(
     conn: sqlite3.Connection, username: str, password: str, *, jwt_secret: str,
-    access_minutes: int, refresh_days: int, max_failures: int, user_agent: str | None = None,
+    access_minutes: int, refresh_days: int, policy: AttemptPolicy, source: str,
+    user_agent: str | None = None,
 ) -> IssuedTokens:
-    """Check the password and open a new session (one per login: sessions are revoked singly)."""
+    """Check the password and open a new session (one per login: sessions are revoked singly).
+
+    Unknown, disabled and existing accounts get the same answers in the same order: 401 "wrong
+    username or password" for every refused password (a disabled account's right one included),
+    and 429 once the (user name, client address) pair has used up its attempts."""
+    reserve_attempt(conn, LOGIN, username, source, policy)
     row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
     failure = Unauthorized("wrong username or password")
     if row is None:
         security.burn_verify_time(password)
         raise failure
-    current = now()
-    window_open = row["failed_since"] and current - row["failed_since"] < LOGIN_WINDOW_SECONDS
-    if window_open and row["failed_logins"] >= max_failures:
-        raise TooManyAttempts("too many failed logins for this user; try again in 15 minutes")
-    if not security.verify_password(row["password_hash"], password):
-        conn.execute(
-            "UPDATE users SET failed_logins = ?, failed_since = ? WHERE id = ?",
-            (
-                (row["failed_logins"] if window_open else 0) + 1,
-                row["failed_since"] if window_open else current,
-                row["id"],
-            ),
-        )
+    if not security.verify_password(row["password_hash"], password) or row["disabled"]:
         raise failure
-    if row["disabled"]:
-        raise Unauthorized("this account is disabled")
     user = User.from_row(row)
+    current = now()
     with transaction(conn):
-        conn.execute(
-            "UPDATE users SET failed_logins = 0, failed_since = NULL, last_login_at = ? "
-            "WHERE id = ?",
-            (current, user.id),
-        )
+        clear_attempts(conn, LOGIN, username, source)
+        conn.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (current, user.id))
         if security.needs_rehash(row["password_hash"]):  # hasher parameters were raised
             conn.execute(
                 "UPDATE users SET password_hash = ? WHERE id = ?",
@@ -195,6 +270,21 @@ def login(
             (session_id, user.id, current, expires, (user_agent or "")[:200]),
         )
         return _issue(conn, user, session_id, jwt_secret, access_minutes, expires)
+
+
+def change_password(
+    conn: sqlite3.Connection, user: User, current_password: str, new_password: str, *,
+    policy: AttemptPolicy,
+) -> None:
+    """The signed-in user's own change: the current password is checked under the same attempt
+    limit as logins, counted per user (whoever holds the token), so a stolen access token cannot
+    be used to guess the password."""
+    validate_password(new_password)
+    reserve_attempt(conn, PASSWORD_CHANGE, user.username, "", policy)
+    row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
+    if row is None or not security.verify_password(row["password_hash"], current_password):
+        raise Unauthorized("current password is wrong")
+    set_password(conn, user.username, new_password)
 
 
 def refresh(
@@ -256,6 +346,22 @@ def revoke_session(
         "WHERE id = ? AND revoked_at IS NULL",
         (now(), reason, session_id),
     )
+
+
+def logout(
+    conn: sqlite3.Connection, claims: security.AccessClaims, refresh_token: str | None = None
+) -> None:
+    """End the session these claims belong to. A refresh token sent along must be that
+    session's (logging out must not be a way to probe other sessions' tokens)."""
+    if refresh_token:
+        row = conn.execute(
+            "SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
+            (security.hash_refresh_token(refresh_token),),
+        ).fetchone()
+        if row and row["session_id"] != claims.session_id:
+            raise Unauthorized("refresh token belongs to another session")
+    revoke_session(conn, claims.session_id, reason="logout")
+    revoke_access_token(conn, claims.jti, claims.expires_at)
 
 
 def revoke_access_token(conn: sqlite3.Connection, jti: str, expires_at: float) -> None:

@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from semantik import __version__
+from semantik.shared import api
 from semantik.shared.logging import setup_logging
 from semantik.shared.settings import Settings, get_settings
 from semantik.webui import catalog
 from semantik.webui.db import open_database
-from semantik.webui.errors import SemantikError, Unauthorized
+from semantik.webui.errors import SemantikError, TooManyAttempts, Unauthorized
 from semantik.webui.headers import ResponseHeaders
 from semantik.webui.indexer import Indexer, JobRunner
 from semantik.webui.metrics import WebuiMetrics
@@ -91,12 +92,15 @@ def create_app(
     app.state.settings = settings
     app.state.vecpipe_transport = vecpipe_transport
     app.state.metrics = WebuiMetrics()
+    api.install(app, max_body_bytes=settings.webui_max_request_bytes)
     app.middleware("http")(app.state.metrics.middleware())
     app.add_middleware(ResponseHeaders)
 
     @app.exception_handler(SemantikError)
     async def semantik_error(_: Request, exc: SemantikError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     for module in (health, auth, users, collections, jobs, search, sources):

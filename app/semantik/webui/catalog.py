@@ -68,6 +68,16 @@ def collection_stats(conn: sqlite3.Connection, collection_id: int) -> dict[str, 
     return {"files": row["files"], "chunks": row["chunks"], "errors": row["errors"]}
 
 
+def active_job_id(conn: sqlite3.Connection, collection_id: int) -> int | None:
+    """The collection's queued or running job, if any (at most one exists)."""
+    row = conn.execute(
+        "SELECT id FROM jobs WHERE collection_id = ? AND status IN ('queued', 'running') "
+        "ORDER BY id DESC LIMIT 1",
+        (collection_id,),
+    ).fetchone()
+    return row["id"] if row else None
+
+
 def indexing_collections(conn: sqlite3.Connection, collection_ids: list[int]) -> set[int]:
     """Which of these collections have a queued or running job (their index is incomplete)."""
     marks = ",".join("?" * len(collection_ids))

@@ -100,7 +100,21 @@ MIGRATIONS: list[str] = [
         UNIQUE(collection_id, path)
     );
     """,
-    # 2: document titles (shown as search result headings); search joins hits to files by
+    # 2: failed attempts per (what, user name, client address), replacing users.failed_logins:
+    # a stranger can no longer lock a user out everywhere, and unknown names are counted too.
+    """
+    CREATE TABLE attempts (
+        scope TEXT NOT NULL,
+        username TEXT NOT NULL COLLATE NOCASE,
+        source TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_failed_at REAL NOT NULL,
+        locked_until REAL,
+        PRIMARY KEY (scope, username, source)
+    );
+    CREATE INDEX attempts_last_failed ON attempts(last_failed_at);
+    """,
+    # 3: document titles (shown as search result headings); search joins hits to files by
     # document id. Files indexed before this have no title until re-indexed (the indexer fills
     # missing titles of unchanged files without re-embedding them).
     """

@@ -35,6 +35,10 @@ class Conflict(SemantikError):
 class TooManyAttempts(SemantikError):
     status_code = 429
 
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
 
 class UpstreamUnavailable(SemantikError):
     status_code = 503

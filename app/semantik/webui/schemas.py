@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -148,7 +148,7 @@ class SearchIn(BaseModel):
     k: int = Field(10, ge=1, le=50, description="Documents per page.")
     offset: int = Field(0, ge=0, le=1000, description="Documents to skip: the next page's start.")
     mode: SearchModeName | None = None
-    file_types: list[str] = Field(
+    file_types: list[Annotated[str, Field(max_length=32)]] = Field(
         default_factory=list, max_length=20,
         description='Only documents with these extensions ("pdf", ".md"); empty: all.',
     )

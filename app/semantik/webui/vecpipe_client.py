@@ -37,11 +37,25 @@ class VecpipeClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
-        try:
-            response = await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
-        except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"vecpipe is unreachable: {exc!r}") from exc
+    async def _request(
+        self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: object
+    ) -> httpx.Response:
+        # A pooled connection vecpipe closed at that very moment (it is restarting: its socket
+        # keeps new connections waiting) fails at once; a request safe to repeat goes again, once,
+        # on a new connection. A timeout is not repeated (the wait already took its full length).
+        retry = method in ("GET", "HEAD", "DELETE") if idempotent is None else idempotent
+        for attempt in (1, 2):
+            try:
+                response = await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+                break
+            except httpx.TimeoutException as exc:
+                raise UpstreamUnavailable(f"vecpipe is unreachable: {exc!r}") from exc
+            except httpx.TransportError as exc:
+                if retry and attempt == 1:
+                    continue
+                raise UpstreamUnavailable(f"vecpipe is unreachable: {exc!r}") from exc
+            except httpx.HTTPError as exc:
+                raise UpstreamUnavailable(f"vecpipe is unreachable: {exc!r}") from exc
         if response.status_code < 400:
             return response
         try:
@@ -115,8 +129,9 @@ class VecpipeClient:
         await self._request("POST", f"/collections/{name}/optimize")
 
     async def search(self, name: str, request: schemas.SearchRequest) -> schemas.SearchResponse:
-        response = await self._request(
-            "POST", f"/collections/{name}/search", json=request.model_dump(exclude_none=True)
+        response = await self._request(  # a search only reads: safe to repeat
+            "POST", f"/collections/{name}/search", idempotent=True,
+            json=request.model_dump(exclude_none=True),
         )
         return schemas.SearchResponse.model_validate(response.json())
 

@@ -3,10 +3,11 @@ and common-trixie (chrony, extra servers, an extra user and package; molecule.ym
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.molecule.helpers import ansible_playbook
 
 DIRECTORIES = [
     # path, owner, group, mode
@@ -163,21 +164,12 @@ def test_bad_inventory_fails_early_naming_the_variable(host, extra_vars, names, 
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
     vars_file = tmp_path / "bad.json"
     vars_file.write_text(json.dumps(extra_vars))
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "--limit",
-            host.backend.get_hostname(),
-            "-e",
-            f"@{vars_file}",
-            str(scenario / "converge.yml"),
-        ],
-        capture_output=True,
-        text=True,
+    run = ansible_playbook(
+        scenario / "converge.yml",
+        "-e",
+        f"@{vars_file}",
+        limit=host.backend.get_hostname(),
         timeout=600,
-        check=False,
     )
     out = run.stdout + run.stderr
     assert run.returncode != 0, out

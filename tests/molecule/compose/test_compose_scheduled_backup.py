@@ -13,74 +13,38 @@ from __future__ import annotations
 import hashlib
 import json
 import tarfile
-import time
-import uuid
 
 import pytest
 
-from tests.molecule.default.test_semantik_e2e import api, login
+from tests.molecule.helpers import WebApi, check_backup_cron_job, run_cron_line, sh
 
 BACKUP_DIR = "/var/backups/semantik"
 PROJECT_DIR = "/opt/semantik"
-INDEX_TIMEOUT_S = 600
-
-
-def _sh(host, command: str, *args) -> str:
-    result = host.run(command, *args)
-    assert result.rc == 0, f"{command}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def indexed(host):
     """A collection over the sample documents, indexed to completion; deleted afterwards."""
-    status, tokens = login(host, host.ansible.get_variables()["semantik_admin_password"])
-    assert status == 200, tokens
-    token = tokens["access_token"]
-    name = f"backup-{uuid.uuid4().hex[:8]}"
-    status, collection = api(
-        host, "POST", "/api/collections", token, {"name": name, "source": "samples", "index": True}
-    )
-    assert status == 201, collection
-    started = time.monotonic()
-    while True:
-        status, job = api(host, "GET", f"/api/jobs/{collection['active_job_id']}", token)
-        assert status == 200, job
-        if job["status"] not in ("queued", "running"):
-            break
-        assert time.monotonic() - started < INDEX_TIMEOUT_S, f"indexing still {job['status']}"
-        time.sleep(2)
+    api = WebApi(host)
+    token = api.admin_token(host.ansible.get_variables())
+    name, job = api.index_new_collection(token, "backup")
     assert job["status"] == "succeeded" and job["chunks"] > 0, job
     yield name
-    status, _ = api(host, "DELETE", f"/api/collections/{name}", token)
+    status, _ = api.call("DELETE", f"/api/collections/{name}", token)
     assert status == 204
 
 
 @pytest.fixture(scope="module")
 def backup(host, indexed):
     """Run the cron job's command line as cron would (its user, a bare environment)."""
-    line = next(
-        ln
-        for ln in host.file("/etc/cron.d/semantik-backup").content_string.splitlines()
-        if "semantik-backup" in ln and not ln.startswith(("#", "SHELL", "PATH"))
-    )
-    fields = line.split()
-    user, command = fields[5], " ".join(fields[6:])
-    started = time.monotonic()
-    _sh(host, f"runuser -u {user} -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin {command}")
-    seconds = time.monotonic() - started
+    seconds = run_cron_line(host, "/etc/cron.d/semantik-backup", "semantik-backup")
     status = json.loads(host.file(f"{BACKUP_DIR}/status.json").content_string)
     print(f"\ncompose backup (cron command) {seconds:.1f}s: {status.get('last_archive')}")
     return status
 
 
 def test_cron_job_and_backup_dir(host):
-    cron = host.file("/etc/cron.d/semantik-backup")
-    assert cron.exists and cron.user == "root" and cron.mode == 0o644
-    assert "systemd-cat --identifier=semantik-backup /usr/local/sbin/semantik-backup" in (
-        cron.content_string
-    )
-    assert host.service("cron").is_running and host.service("cron").is_enabled
+    check_backup_cron_job(host)
     wrapper = host.file("/usr/local/sbin/semantik-backup").content_string
     assert "docker compose exec -T" in wrapper and "webui semantik backup" in wrapper
     assert "/venv/" not in wrapper  # no venv on a compose host
@@ -90,11 +54,11 @@ def test_cron_job_and_backup_dir(host):
 
 
 def test_backup_dir_mounted_into_webui(host):
-    names = _sh(
+    names = sh(
         host, "docker ps --filter label=com.docker.compose.service=webui --format '{{.Names}}'"
     ).split()
     assert names, "no webui container"
-    mounts = json.loads(_sh(host, "docker inspect --format '{{json .Mounts}}' %s", names[0]))
+    mounts = json.loads(sh(host, "docker inspect --format '{{json .Mounts}}' %s", names[0]))
     found = [m for m in mounts if m["Destination"] == BACKUP_DIR]
     assert found and found[0]["Source"] == BACKUP_DIR and found[0]["RW"] is True, mounts
 
@@ -105,10 +69,10 @@ def test_cron_command_writes_a_verified_archive(host, backup):
     assert archive.startswith(f"{BACKUP_DIR}/semantik-backup-") and archive.endswith(".tar.gz")
     f = host.file(archive)
     assert f.exists and f.mode == 0o600 and f.size == backup["last_size_bytes"]
-    logged = _sh(host, "journalctl -t semantik-backup -o cat --no-pager")
+    logged = sh(host, "journalctl -t semantik-backup -o cat --no-pager")
     assert f"semantik-backup: ok archive={archive} " in logged, logged
     # Nothing half-written is left next to it.
-    leftovers = _sh(host, "find %s -mindepth 1 -name '.*'", BACKUP_DIR).split()
+    leftovers = sh(host, "find %s -mindepth 1 -name '.*'", BACKUP_DIR).split()
     assert [p for p in leftovers if not p.endswith("/.lock")] == [], leftovers
 
 
@@ -142,7 +106,7 @@ def test_archive_passes_the_restores_verification_in_the_container(host, backup)
         "m = open_archive(Path(sys.argv[1]), get_settings(), Path(tempfile.mkdtemp()) / 's'); "
         "print(len(m.files), sum(m.collections.values()))"
     )
-    out = _sh(
+    out = sh(
         host,
         f"cd {PROJECT_DIR} && docker compose exec -T webui python3 -c %s %s",
         probe,
@@ -154,11 +118,11 @@ def test_archive_passes_the_restores_verification_in_the_container(host, backup)
 
 def test_corrupted_archive_is_refused_by_the_verification(host, backup):
     bad = f"{BACKUP_DIR}/corrupt-test.tar.gz"
-    _sh(host, "cp -p %s %s", backup["last_archive"], bad)
+    sh(host, "cp -p %s %s", backup["last_archive"], bad)
     try:
-        size = int(_sh(host, "stat -c %%s %s", bad))
+        size = int(sh(host, "stat -c %%s %s", bad))
         # One flipped byte in the middle of the compressed stream.
-        _sh(
+        sh(
             host,
             "python3 -c %s %s %s",
             "import sys; p, o = sys.argv[1], int(sys.argv[2]); f = open(p, 'r+b'); f.seek(o); "

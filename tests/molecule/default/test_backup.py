@@ -9,18 +9,15 @@ A corrupted archive: the playbook fails with a clear message and nothing is touc
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.molecule.helpers import REPO, ansible_playbook, check_backup_cron_job, run_cron_line, sh
+
 testinfra_hosts = ["webui"]
 
-REPO = Path(__file__).resolve().parents[3]
 BACKUP_DIR = "/var/backups/semantik"
 COLLECTION = "backuptest"
 QUERIES = ["sourdough wild yeast", "ownership and borrowing", "cats hunting at dusk"]
@@ -42,25 +39,19 @@ print(json.dumps({c["name"]: c["points_count"] for c in json.load(urllib.request
 '"""
 
 
-def _sh(host, command: str) -> str:
-    result = host.run(command)
-    assert result.rc == 0, f"{command}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
 def _state(host) -> dict:
     searches = {}
     for q in QUERIES:
-        out = json.loads(_sh(host, f"{CLI} search {COLLECTION} {shlex.quote(q)} --k 3 --json"))
+        out = json.loads(sh(host, f"{CLI} search {COLLECTION} {shlex.quote(q)} --k 3 --json"))
         searches[q] = [(h["path"], round(h["score"], 4)) for h in out["hits"]]
     # Whole rows: the restored database must be the archived one, not just similar.
-    users = json.loads(_sh(host, f"{CLI} users list --json"))
-    collections = json.loads(_sh(host, f"{CLI} collections list --json"))
+    users = json.loads(sh(host, f"{CLI} users list --json"))
+    collections = json.loads(sh(host, f"{CLI} collections list --json"))
     return {
         "searches": searches,
         "users": users,
         "collections": collections,
-        "points": json.loads(_sh(host, COUNTS)),
+        "points": json.loads(sh(host, COUNTS)),
     }
 
 
@@ -78,25 +69,13 @@ def _wait_ready(host, timeout: float = 300) -> None:
     raise AssertionError("services not ready")
 
 
-def _playbook(host, playbook: str, *extra: str) -> subprocess.CompletedProcess:
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("needs the molecule inventory (run through `molecule verify`)")
-    command = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
-        "-i",
-        inventory,
-        str(REPO / "playbooks" / playbook),
-        "--limit",
-        host.backend.host,
-        *extra,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=os.environ)
+def _playbook(host, playbook: str, *extra: str):
+    return ansible_playbook(REPO / "playbooks" / playbook, *extra, limit=host.backend.host)
 
 
 def _fingerprint(host) -> str:
     """Digest of the database and the vector store, and when vecpipe last started."""
-    return _sh(
+    return sh(
         host,
         "cd /var/lib/semantik && find webui.db vectors -type f -print0 | sort -z "
         "| xargs -0 sha256sum | sha256sum; "
@@ -110,26 +89,21 @@ def indexed(host):
     with host.sudo():
         _wait_ready(host)
         folder = f"/srv/documents/{COLLECTION}"
-        _sh(host, f"mkdir -p {folder}")
+        sh(host, f"mkdir -p {folder}")
         for name, text in DOCS.items():
-            _sh(host, f"printf %s {shlex.quote(text)} > {folder}/{name}")
-        if COLLECTION not in _sh(host, f"{CLI} collections list --json"):
-            _sh(host, f"{CLI} collections create {COLLECTION} --source {COLLECTION}")
-        _sh(host, f"{CLI} index {COLLECTION} --wait")
+            sh(host, f"printf %s {shlex.quote(text)} > {folder}/{name}")
+        if COLLECTION not in sh(host, f"{CLI} collections list --json"):
+            sh(host, f"{CLI} collections create {COLLECTION} --source {COLLECTION}")
+        sh(host, f"{CLI} index {COLLECTION} --wait")
         state = _state(host)
     yield state
     # Our documents must not end up in collections other tests build over the documents root.
     with host.sudo():
-        _sh(host, f"rm -rf /srv/documents/{COLLECTION}")
+        sh(host, f"rm -rf /srv/documents/{COLLECTION}")
 
 
 def test_cron_job_schedules_the_backup_command(host):
-    cron = host.file("/etc/cron.d/semantik-backup")
-    assert cron.exists and cron.user == "root" and cron.mode == 0o644
-    assert "systemd-cat --identifier=semantik-backup /usr/local/sbin/semantik-backup" in (
-        cron.content_string
-    )
-    assert host.service("cron").is_running and host.service("cron").is_enabled
+    check_backup_cron_job(host)
     backups = host.file(BACKUP_DIR)
     assert backups.is_directory and backups.user == "root" and backups.mode == 0o700
     with host.sudo():
@@ -146,17 +120,8 @@ def test_backup_then_disaster_then_restore_playbook(host, indexed):
     assert "admin" in [u["username"] for u in indexed["users"]]
     with host.sudo():
         # The cron job's own command line, as cron would run it (its user, its PATH).
-        line = next(
-            ln
-            for ln in host.file("/etc/cron.d/semantik-backup").content_string.splitlines()
-            if "semantik-backup" in ln and not ln.startswith(("#", "SHELL", "PATH"))
-        )
-        fields = line.split()
-        user, command = fields[5], " ".join(fields[6:])
-        started = time.monotonic()
-        _sh(host, f"runuser -u {user} -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin {command}")
-        backup_seconds = time.monotonic() - started
-        logged = _sh(host, "journalctl -t semantik-backup -o cat --no-pager")
+        backup_seconds = run_cron_line(host, "/etc/cron.d/semantik-backup", "semantik-backup")
+        logged = sh(host, "journalctl -t semantik-backup -o cat --no-pager")
         assert "semantik-backup: ok archive=/var/backups/semantik/semantik-backup-" in logged
         status = json.loads(host.file(f"{BACKUP_DIR}/status.json").content_string)
         assert status["last_result"] == "ok"
@@ -164,8 +129,10 @@ def test_backup_then_disaster_then_restore_playbook(host, indexed):
         assert host.file(archive).mode == 0o600
 
         # Disaster: services stopped, database and vectors gone.
-        _sh(host, "systemctl stop semantik-webui.service semantik-vecpipe.service")
-        _sh(host, "rm -rf /var/lib/semantik/webui.db* /var/lib/semantik/vectors")
+        # The sockets too, or the next request would start the services again.
+        sh(host, "systemctl stop semantik-webui.socket semantik-webui.service "
+                 "semantik-vecpipe.socket semantik-vecpipe.service")
+        sh(host, "rm -rf /var/lib/semantik/webui.db* /var/lib/semantik/vectors")
 
     started = time.monotonic()
     result = _playbook(host, "restore.yml")
@@ -187,9 +154,9 @@ def test_corrupted_archive_is_refused_and_nothing_changes(host, indexed):
     with host.sudo():
         status = json.loads(host.file(f"{BACKUP_DIR}/status.json").content_string)
         bad = "/root/corrupted-backup.tar.gz"
-        _sh(host, f"cp {status['last_archive']} {bad}")
-        size = int(_sh(host, f"stat -c %s {bad}"))
-        _sh(host, f"printf 'XXXXXXXX' | dd of={bad} bs=1 seek={size // 2} conv=notrunc status=none")
+        sh(host, f"cp {status['last_archive']} {bad}")
+        size = int(sh(host, f"stat -c %s {bad}"))
+        sh(host, f"printf 'XXXXXXXX' | dd of={bad} bs=1 seek={size // 2} conv=notrunc status=none")
         before = _fingerprint(host)
 
     result = _playbook(host, "restore.yml", "-e", f"backup_restore_archive={bad}")
@@ -200,4 +167,4 @@ def test_corrupted_archive_is_refused_and_nothing_changes(host, indexed):
         assert _fingerprint(host) == before  # same data, vecpipe never restarted
         assert host.service("semantik-vecpipe.service").is_running
         assert _state(host) == indexed
-        _sh(host, f"rm -f {bad}")
+        sh(host, f"rm -f {bad}")

@@ -8,79 +8,16 @@ sees only nginx on the app host.
   services still answer on the app host's loopback.
 """
 
-import json
 import shlex
-import time
-import uuid
 
 import pytest
 
-# The probes shared with the frontdoor scenario (one copy, kept next to those tests).
-from tests.molecule.frontdoor.frontdoor_net import (
-    address,
-    assert_legacy_tls_refused,
-    group_host,
-    probe,
-    s_client,
-)
+# The probes shared with the frontdoor scenario (one copy, kept next to those tests); the
+# fixtures app, app_ip, server_name and trusted are in conftest.py.
+from tests.molecule.frontdoor.frontdoor_net import assert_legacy_tls_refused, probe, s_client
+from tests.molecule.helpers import WebApi, https
 
 testinfra_hosts = ["clients"]
-
-INDEX_TIMEOUT_S = 600
-CA_FILE = "/tmp/semantik-proxy-ca.pem"
-
-# An https client run on the client host: verifies the server certificate against CA_FILE.
-CLIENT = r"""
-import json, ssl, sys, urllib.request, urllib.error
-method, url, token, body, cafile = sys.argv[1:6]
-ctx = ssl.create_default_context(cafile=cafile)
-req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-req.add_header("Content-Type", "application/json")
-if token:
-    req.add_header("Authorization", "Bearer " + token)
-try:
-    with urllib.request.urlopen(req, timeout=60, context=ctx) as r:
-        status, text, headers = r.status, r.read().decode(), dict(r.headers)
-except urllib.error.HTTPError as e:
-    status, text, headers = e.code, e.read().decode(), dict(e.headers)
-print(json.dumps({"status": status, "body": text, "headers": headers}))
-"""
-
-
-@pytest.fixture(scope="module")
-def app():
-    return group_host("proxy")
-
-
-@pytest.fixture(scope="module")
-def app_ip(app):
-    return address(app)
-
-
-@pytest.fixture(scope="module")
-def server_name(app):
-    subject = app.check_output("openssl x509 -in /etc/ssl/semantik/fullchain.pem -noout -subject")
-    return subject.split("CN", 1)[1].lstrip(" =").strip()
-
-
-@pytest.fixture(scope="module")
-def trusted(host, app):
-    """The client trusts the proxy's self-signed certificate, as an operator would set it up."""
-    pem = app.check_output("cat /etc/ssl/semantik/fullchain.pem")
-    host.run_expect([0], f"printf '%s\\n' {shlex.quote(pem)} > {CA_FILE}")
-    return CA_FILE
-
-
-def https(host, app_ip, trusted, method, path, token="", body=None):
-    args = [method, f"https://{app_ip}{path}", token, json.dumps(body) if body else "", trusted]
-    cmd = "python3 -c " + shlex.quote(CLIENT) + " " + " ".join(shlex.quote(a) for a in args)
-    out = json.loads(host.check_output(cmd))
-    try:
-        payload = json.loads(out["body"]) if out["body"] else None
-    except ValueError:
-        payload = out["body"]
-    return out["status"], payload, {k.lower(): v for k, v in out["headers"].items()}
-
 
 @pytest.mark.parametrize(("flag", "name"), [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
 def test_tls12_and_tls13_handshakes_succeed(host, app_ip, server_name, flag, name):
@@ -101,14 +38,28 @@ def test_hsts_is_sent(host, app_ip, trusted):
     assert headers["x-content-type-options"] == "nosniff"
 
 
-def test_http_redirects_to_https(host, app_ip):
+def test_http_redirects_to_https_on_the_configured_name(host, app_ip, server_name):
     script = (
         "import http.client, sys; c = http.client.HTTPConnection(sys.argv[1], 80, timeout=10); "
-        "c.request('GET', '/api/health?x=1'); r = c.getresponse(); "
+        "c.request('GET', '/api/health?x=1', headers={'Host': sys.argv[2]}); r = c.getresponse(); "
         "print(r.status, r.getheader('Location'))"
     )
-    out = host.check_output(f"python3 -c {shlex.quote(script)} {app_ip}")
-    assert out == f"301 https://{app_ip}/api/health?x=1"
+    for host_header in (app_ip, "evil.example"):  # the client's Host header is never echoed
+        out = host.check_output(f"python3 -c {shlex.quote(script)} {app_ip} {host_header}")
+        assert out == f"301 https://{server_name}/api/health?x=1"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/collections", "/api/health", "/nope"])
+def test_policy_headers_are_sent_once_through_nginx(host, app_ip, trusted, path):
+    # The app owns the per-response headers, nginx only HSTS: each arrives exactly once.
+    status, _, headers = https(host, app_ip, trusted, "GET", path)
+    assert status in (200, 401, 404), (path, status)
+    for name in ("content-security-policy", "referrer-policy", "x-content-type-options",
+                 "x-frame-options", "strict-transport-security"):
+        assert len(headers.all(name)) == 1, (path, name, headers.pairs)
+    assert headers["referrer-policy"] == "same-origin"
+    if path.startswith("/api/"):
+        assert headers.all("cache-control") == ["no-store"], headers.pairs
 
 
 def test_metrics_are_not_served_to_the_client(host, app_ip, trusted):
@@ -117,60 +68,17 @@ def test_metrics_are_not_served_to_the_client(host, app_ip, trusted):
 
 
 def test_login_and_search_through_https(host, app, app_ip, trusted):
+    api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
     variables = app.ansible.get_variables()
-    user, password = variables["semantik_admin_user"], variables["semantik_admin_password"]
-
-    status, _, _ = https(
-        host, app_ip, trusted, "POST", "/api/auth/login", body={"username": user, "password": "x"}
-    )
+    status, _ = api.login(variables["semantik_admin_user"], "x")
     assert status == 401
-    status, tokens, _ = https(
-        host,
-        app_ip,
-        trusted,
-        "POST",
-        "/api/auth/login",
-        body={"username": user, "password": password},
-    )
-    assert status == 200, tokens
-    token = tokens["access_token"]
-
-    name = f"frontdoor-{uuid.uuid4().hex[:8]}"
-    status, collection, _ = https(
-        host,
-        app_ip,
-        trusted,
-        "POST",
-        "/api/collections",
-        token,
-        {"name": name, "source": "samples", "index": True},
-    )
-    assert status == 201, collection
+    token = api.admin_token(variables)
+    name, job = api.index_new_collection(token, "frontdoor")
     try:
-        job_id = collection["active_job_id"]
-        started = time.monotonic()
-        while True:
-            status, job, _ = https(host, app_ip, trusted, "GET", f"/api/jobs/{job_id}", token)
-            assert status == 200, job
-            if job["status"] not in ("queued", "running"):
-                break
-            assert time.monotonic() - started < INDEX_TIMEOUT_S, job
-            time.sleep(2)
         assert job["status"] == "succeeded", job
-
-        status, result, _ = https(
-            host,
-            app_ip,
-            trusted,
-            "POST",
-            "/api/search",
-            token,
-            {"query": "how do bees pollinate flowers", "collections": [name], "k": 3},
-        )
-        assert status == 200, result
-        assert result["hits"][0]["path"].endswith("honeybees.txt"), result["hits"]
+        assert api.top_hit(token, name, "how do bees pollinate flowers").endswith("honeybees.txt")
     finally:
-        https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", token)
+        api.call("DELETE", f"/api/collections/{name}", token)
 
 
 def test_client_reaches_only_ssh_http_https(host, app_ip):

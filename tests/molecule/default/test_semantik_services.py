@@ -45,16 +45,20 @@ def test_services_run_as_semantik(host, unit):
 
 @pytest.mark.parametrize("unit", SERVICES)
 def test_services_listen_on_loopback_only(host, unit):
-    uid = host.user("semantik").uid
-    # ss -e names each socket's owner uid and cgroup, so sockets map to units without ptrace.
+    # Socket activation: systemd opens the listening socket (semantik-*.socket, so it survives
+    # restarts) and hands it to the service, which binds nothing itself.
+    socket_unit = unit.replace(".service", ".socket")
+    assert host.service(socket_unit).is_running and host.service(socket_unit).is_enabled
+    listen = host.check_output(f"systemctl show -p Listen --value {socket_unit}")
+    assert listen == f"127.0.0.1:{PORTS[unit]} (Stream)", listen
+    # ss -e names each socket's cgroup, so sockets map to units without ptrace.
     listening = host.check_output("ss -Hltne").splitlines()
-    mine = [line for line in listening if f"/{unit} " in line + " "]
-    assert mine, f"{unit} listens on nothing: {listening}"
-    for line in mine:
-        local = line.split()[3]
-        assert local.startswith(("127.0.0.1:", "[::1]:")), f"{unit} listens on {local}"
-        assert f"uid:{uid} " in line, f"{unit} socket not owned by semantik: {line}"
-    assert any(line.split()[3] == f"127.0.0.1:{PORTS[unit]}" for line in mine)
+    held = [line.split()[3] for line in listening if f"/{socket_unit} " in line + " "]
+    assert held == [f"127.0.0.1:{PORTS[unit]}"], listening
+    own = [line for line in listening if f"/{unit} " in line + " "]
+    assert own == [], f"{unit} opened listening sockets of its own: {own}"
+    log = host.check_output(f"journalctl -u {unit} -o cat --no-pager")
+    assert f"running on socket ('127.0.0.1', {PORTS[unit]})" in log, log[-2000:]
 
 
 @pytest.mark.parametrize("name", ["jwt_secret", "internal_api_key"])

@@ -1,29 +1,9 @@
-"""Helpers shared by the frontdoor tests: hosts by inventory group, and probes run on a host."""
+"""Network probes shared by the front-door tests (frontdoor and default scenarios): ports, TLS."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-
-import testinfra
-from testinfra.utils.ansible_runner import AnsibleRunner
-
-
-def inventory() -> str:
-    return os.environ["MOLECULE_INVENTORY_FILE"]
-
-
-def group_host(group: str):
-    """The (single) test host of an inventory group; names carry a CI prefix, groups do not."""
-    names = AnsibleRunner(inventory()).get_hosts(group)
-    assert len(names) == 1, f"expected one host in group {group}, got {names}"
-    return testinfra.get_host(f"ansible://{names[0]}", ansible_inventory=inventory())
-
-
-def address(host) -> str:
-    return host.check_output("hostname -I").split()[0]
-
 
 # Run on the probing host: "open" (connected), "refused" (RST: the packet got through, nothing
 # listens) or "filtered" (no answer: dropped by a firewall).
@@ -106,3 +86,4 @@ def served_fingerprint(host, server_name: str = "localhost") -> str:
         f"openssl s_client -connect 127.0.0.1:443 -servername {server_name} </dev/null 2>/dev/null"
         " | openssl x509 -noout -fingerprint -sha256"
     )
+

@@ -3,30 +3,22 @@
 These tests run the real role with ansible-playbook against the edge host, with the inventory
 molecule passes to the verifier."""
 
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.molecule.frontdoor.frontdoor_net import inventory, served_fingerprint
+from tests.molecule.frontdoor.frontdoor_net import served_fingerprint
+from tests.molecule.helpers import REPO, ansible_playbook
 
 testinfra_hosts = ["edge"]
 
-REPO = Path(__file__).resolve().parents[3]
 PLAYBOOK = REPO / "molecule" / "frontdoor" / "proxy-only.yml"
 
 
-def run_role(tmp_path, extra_vars: str) -> subprocess.CompletedProcess:
+def run_role(tmp_path, extra_vars: str):
     vars_file = tmp_path / "vars.yml"
     vars_file.write_text(extra_vars)
-    return subprocess.run(
-        ["ansible-playbook", "-i", inventory(), "-l", "edge", "-e", f"@{vars_file}", str(PLAYBOOK)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ANSIBLE_ROLES_PATH": str(REPO / "roles")},
-        timeout=900,
-    )
+    return ansible_playbook(PLAYBOOK, "-e", f"@{vars_file}", limit="edge")
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ can keep the outside host away from them; 9100 is allowed to it as a monitoring 
 
 import pytest
 
-from tests.molecule.frontdoor.frontdoor_net import address, group_host, probe
+from tests.molecule.frontdoor.frontdoor_net import probe
+from tests.molecule.helpers import address, group_host
 
 testinfra_hosts = ["edge"]
 

@@ -3,8 +3,10 @@
 from semantik.shared.embedding.embedder import (
     Embedder,
     LoadedModel,
+    ModelUnavailableError,
     PrecisionError,
     l2_normalise,
+    model_source_problem,
     resolve_device,
     resolve_precision,
 )
@@ -14,6 +16,7 @@ from semantik.shared.embedding.registry import (
     UnknownModelError,
     canonical,
     lookup,
+    packaged_path,
     require,
 )
 
@@ -22,11 +25,14 @@ __all__ = [
     "Embedder",
     "LoadedModel",
     "ModelSpec",
+    "ModelUnavailableError",
     "PrecisionError",
     "UnknownModelError",
     "canonical",
     "l2_normalise",
+    "model_source_problem",
     "lookup",
+    "packaged_path",
     "require",
     "resolve_device",
     "resolve_precision",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from semantik.shared.embedding.registry import ModelSpec, lookup, require
+from semantik.shared.embedding.registry import ModelSpec, lookup, packaged_path, require
 
 if TYPE_CHECKING:
     from semantik.shared.settings import Settings
@@ -32,6 +32,44 @@ log = logging.getLogger(__name__)
 
 TextKind = Literal["query", "passage"]
 PRECISIONS = ("float32", "float16", "bfloat16", "int8")
+
+
+class ModelUnavailableError(RuntimeError):
+    """The model is not on this machine and cannot be downloaded; the message says what to set."""
+
+
+def model_source_problem(settings: Settings) -> str | None:
+    """Why vecpipe could not load its model, found before anything heavy starts: one line for
+    ``semantik serve vecpipe`` to print, or None. A model that is neither a directory, nor an
+    installed package, nor in the cache can still be downloaded, unless the hub is off."""
+    spec = lookup(settings.model_name)
+    if settings.model_path is not None:
+        path = settings.model_path
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            return f"SEMANTIK_MODEL_PATH={path} holds no model (no config.json or modules.json)"
+        return None
+    if spec is None:
+        try:
+            require(settings.model_name)
+        except ValueError as exc:
+            return str(exc)
+    if packaged_path(spec) is not None:
+        return None
+    offline = any(os.environ.get(v) == "1" for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    if offline and not _in_hub_cache(spec.name, settings.resolved_model_cache_dir):
+        hint = f" or install its package ({spec.package})" if spec.package else ""
+        return (
+            f"model {spec.name} is not on this machine and the hub is off (HF_HUB_OFFLINE): "
+            f"set SEMANTIK_MODEL_PATH to its directory{hint}"
+        )
+    return None
+
+
+def _in_hub_cache(name: str, cache_dir: Path) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(name, "config.json", cache_dir=str(cache_dir))
+    return isinstance(found, str)
 
 
 class PrecisionError(ValueError):
@@ -127,6 +165,8 @@ class Embedder:
         spec = lookup(name)
         if spec is None and path is None:
             require(name)  # raises UnknownModelError with the list of known models
+        if path is None and spec is not None:
+            path = packaged_path(spec)  # an installed model package beats a download
         dev = resolve_device(device)
         prec = resolve_precision(precision, dev)
 
@@ -143,12 +183,21 @@ class Embedder:
             )
             source = str(path)
         else:
-            model = SentenceTransformer(
-                name,
-                device=dev,
-                cache_folder=str(cache_dir) if cache_dir else None,
-                model_kwargs=_load_kwargs(dev, prec),
-            )
+            try:
+                model = SentenceTransformer(
+                    name,
+                    device=dev,
+                    cache_folder=str(cache_dir) if cache_dir else None,
+                    model_kwargs=_load_kwargs(dev, prec),
+                )
+            except OSError as exc:  # no network, no cached copy: say what to set, in one line
+                raise ModelUnavailableError(
+                    f"cannot load model {name!r}: it is neither in the cache {cache_dir} nor "
+                    f"downloadable from the Hugging Face hub ({type(exc).__name__}); set "
+                    "SEMANTIK_MODEL_PATH to a directory holding it"
+                    + (f", or install its package {spec.package!r}" if spec and spec.package
+                       else "")
+                ) from None
             source = name
 
         loaded_dim = int(model.get_embedding_dimension())

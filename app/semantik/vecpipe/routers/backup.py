@@ -11,11 +11,14 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from semantik.backup.vectors import SNAPSHOT_HEADER_POINTS
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import NAME_PATTERN, ErrorResponse
-from semantik.shared.vectorstore import CollectionNotFoundError
 from semantik.vecpipe.deps import ServicesDep
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/admin", tags=["admin"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409),
+)
 
 
 @router.post(
@@ -44,10 +47,7 @@ async def snapshot_collection(
     dest = spool / f"{name}-{uuid.uuid4().hex}.tar"
     try:
         points = await asyncio.to_thread(store.snapshot, name, str(dest))
-    except CollectionNotFoundError as exc:
-        dest.unlink(missing_ok=True)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except BaseException:
+    except BaseException:  # a missing collection included (a 404, mapped in app.py)
         dest.unlink(missing_ok=True)
         raise
     return FileResponse(

@@ -6,15 +6,18 @@ import asyncio
 
 from fastapi import APIRouter, HTTPException, Response, status
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import CollectionCreate, CollectionInfo, ErrorResponse
 from semantik.shared.vectorstore import (
     CollectionExistsError,
-    CollectionNotFoundError,
     CollectionState,
 )
 from semantik.vecpipe.deps import CollectionDep, ServicesDep
 
-router = APIRouter(prefix="/collections", tags=["collections"])
+router = APIRouter(
+    prefix="/collections", tags=["collections"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409, 413),
+)
 NOT_FOUND = {404: {"model": ErrorResponse}}
 
 
@@ -73,10 +76,7 @@ async def get_collection(collection: CollectionDep) -> CollectionInfo:
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_collection(name: str, services: ServicesDep) -> Response:
-    try:
-        await asyncio.to_thread(services.store.delete_collection, name)
-    except CollectionNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    await asyncio.to_thread(services.store.delete_collection, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

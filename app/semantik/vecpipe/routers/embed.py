@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import EmbedRequest, EmbedResponse
 from semantik.vecpipe.deps import ServicesDep
 
-router = APIRouter(tags=["embed"])
+router = APIRouter(
+    tags=["embed"], route_class=StrictJSONRoute,
+    responses=error_responses(413),
+)
 
 
 @router.post("/embed", response_model=EmbedResponse)

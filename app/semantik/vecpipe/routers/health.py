@@ -6,11 +6,12 @@ import asyncio
 
 from fastapi import APIRouter, Request, Response, status
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.shared.metrics import CONTENT_TYPE
 from semantik.shared.schemas import HealthResponse
 from semantik.shared.vectorstore import StoreError
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJSONRoute)
 
 
 @router.get("/livez", response_model=HealthResponse)

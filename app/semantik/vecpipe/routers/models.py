@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from semantik.shared.api import StrictJSONRoute
 from semantik.shared.embedding import MODELS
 from semantik.shared.schemas import ModelInfo, ModelsResponse
 from semantik.vecpipe.deps import ServicesDep
 
-router = APIRouter(tags=["models"])
+router = APIRouter(tags=["models"], route_class=StrictJSONRoute)
 
 
 @router.get("/models", response_model=ModelsResponse)

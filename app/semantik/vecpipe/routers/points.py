@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.schemas import (
     DeleteDocumentsRequest,
     DeleteDocumentsResponse,
@@ -14,10 +15,13 @@ from semantik.shared.schemas import (
     UpsertRequest,
     UpsertResponse,
 )
-from semantik.shared.vectorstore import CollectionNotFoundError, StorePoint, point_id
+from semantik.shared.vectorstore import StorePoint, point_id
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 
-router = APIRouter(prefix="/collections/{name}/points", tags=["points"])
+router = APIRouter(
+    prefix="/collections/{name}/points", tags=["points"], route_class=StrictJSONRoute,
+    responses=error_responses(404, 409, 413),
+)
 ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
 
 
@@ -49,10 +53,8 @@ async def upsert_points(
         )
         for chunk, embedded_text, vector in zip(body.chunks, embedded_texts, vectors, strict=True)
     ]
-    try:
-        pending = await asyncio.to_thread(services.store.upsert, collection.name, points)
-    except CollectionNotFoundError as exc:  # deleted while we were embedding
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    # A collection deleted while we were embedding: CollectionNotFoundError, a 404 (app.py).
+    pending = await asyncio.to_thread(services.store.upsert, collection.name, points)
     stored = time.perf_counter()
     services.metrics.points_upserted.inc(len(points))
     threshold = services.settings.optimize_after_points
@@ -69,10 +71,7 @@ async def upsert_points(
 async def delete_documents(
     body: DeleteDocumentsRequest, collection: CollectionDep, services: ServicesDep
 ) -> DeleteDocumentsResponse:
-    try:
-        deleted = await asyncio.to_thread(
-            services.store.delete_documents, collection.name, body.document_ids
-        )
-    except CollectionNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    deleted = await asyncio.to_thread(
+        services.store.delete_documents, collection.name, body.document_ids
+    )
     return DeleteDocumentsResponse(deleted_documents=deleted)

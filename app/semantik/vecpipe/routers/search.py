@@ -8,10 +8,10 @@ import time
 
 from fastapi import APIRouter, HTTPException, status
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.embedding import canonical
 from semantik.shared.passages import best_passage, sentence_spans
 from semantik.shared.schemas import (
-    ErrorResponse,
     Passage,
     PassagesRequest,
     PassagesResponse,
@@ -20,17 +20,17 @@ from semantik.shared.schemas import (
     SearchResponse,
     SearchTimings,
 )
-from semantik.shared.vectorstore import CollectionNotFoundError, PointFilter, StoreQuery
+from semantik.shared.vectorstore import PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
-from semantik.vecpipe.services import Services
+from semantik.vecpipe.runtime import Services
 
-router = APIRouter(tags=["search"])
+# No prefix: /passages is not about one collection.
+router = APIRouter(tags=["search"], route_class=StrictJSONRoute, responses=error_responses(413))
 
 
 @router.post(
-    "/collections/{name}/search",
-    response_model=SearchResponse,
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    "/collections/{name}/search", response_model=SearchResponse,
+    responses=error_responses(404, 409),
 )
 async def search(
     body: SearchRequest, collection: CollectionDep, services: ServicesDep
@@ -65,13 +65,10 @@ async def search(
         score_threshold=body.score_threshold,
         fusion=body.fusion or services.settings.search_fusion,
     )
-    try:
-        hits = await asyncio.to_thread(services.store.search, collection.name, query)
-        dense_scores, keyword_scores = (
-            await _explain(services, collection.name, query, hits) if body.explain else ({}, {})
-        )
-    except CollectionNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    hits = await asyncio.to_thread(services.store.search, collection.name, query)
+    dense_scores, keyword_scores = (
+        await _explain(services, collection.name, query, hits) if body.explain else ({}, {})
+    )
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
     return SearchResponse(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.webui import accounts
 from semantik.webui.deps import CurrentPrincipal, CurrentUser, Db, Settings_, jwt_secret
-from semantik.webui.errors import Unauthorized
 from semantik.webui.schemas import (
     LoginRequest,
     LogoutRequest,
@@ -16,9 +16,18 @@ from semantik.webui.schemas import (
     TokenPair,
     UserOut,
 )
-from semantik.webui.security import hash_refresh_token, verify_password
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(
+    prefix="/api/auth", tags=["auth"], route_class=StrictJSONRoute,
+    responses=error_responses(400, 401, 404, 413, 429),
+)
+
+
+def client_address(request: Request) -> str:
+    """The client as the server reports it: behind nginx, uvicorn has already replaced the
+    socket's address with X-Forwarded-For's when the peer is in SEMANTIK_FORWARDED_ALLOW_IPS
+    (and only then: a client cannot choose its own address)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _pair(issued: accounts.IssuedTokens) -> TokenPair:
@@ -34,7 +43,8 @@ def login(body: LoginRequest, request: Request, settings: Settings_, conn: Db) -
     issued = accounts.login(
         conn, body.username, body.password, jwt_secret=jwt_secret(settings),
         access_minutes=settings.access_token_minutes, refresh_days=settings.refresh_token_days,
-        max_failures=settings.login_max_failures, user_agent=request.headers.get("user-agent"),
+        policy=accounts.AttemptPolicy.from_settings(settings), source=client_address(request),
+        user_agent=request.headers.get("user-agent"),
     )
     return _pair(issued)
 
@@ -52,15 +62,7 @@ def refresh(body: RefreshRequest, settings: Settings_, conn: Db) -> TokenPair:
 def logout(principal: CurrentPrincipal, conn: Db, body: LogoutRequest | None = None) -> None:
     """End this session: its refresh tokens and every access token issued in it stop working.
     Other sessions of the same user (other browsers, devices) are untouched."""
-    if body and body.refresh_token:
-        row = conn.execute(
-            "SELECT session_id FROM refresh_tokens WHERE token_hash = ?",
-            (hash_refresh_token(body.refresh_token),),
-        ).fetchone()
-        if row and row["session_id"] != principal.claims.session_id:
-            raise Unauthorized("refresh token belongs to another session")
-    accounts.revoke_session(conn, principal.claims.session_id, reason="logout")
-    accounts.revoke_access_token(conn, principal.claims.jti, principal.claims.expires_at)
+    accounts.logout(conn, principal.claims, body.refresh_token if body else None)
 
 
 @router.get("/me", response_model=UserOut)
@@ -86,9 +88,12 @@ def revoke_session(session_id: str, principal: CurrentPrincipal, conn: Db) -> No
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, user: CurrentUser, conn: Db) -> None:
-    """Change your password; every session, this one included, is signed out."""
-    row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
-    if not verify_password(row["password_hash"], body.current_password):
-        raise Unauthorized("current password is wrong")
-    accounts.set_password(conn, user.username, body.new_password)
+def change_password(
+    body: PasswordChange, user: CurrentUser, conn: Db, settings: Settings_
+) -> None:
+    """Change your password; every session, this one included, is signed out. Wrong current
+    passwords count against the same attempt limit as logins (429 with Retry-After)."""
+    accounts.change_password(
+        conn, user, body.current_password, body.new_password,
+        policy=accounts.AttemptPolicy.from_settings(settings),
+    )

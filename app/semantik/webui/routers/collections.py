@@ -5,28 +5,28 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
+from semantik.shared.api import StrictJSONRoute, error_responses
+from semantik.shared.schemas import MAX_INT64
 from semantik.webui import catalog
+from semantik.webui.collection_setup import create_collection
 from semantik.webui.deps import AdminUser, CurrentUser, Db, Runner, Settings_, Vecpipe
 from semantik.webui.errors import InvalidInput
 from semantik.webui.headers import DOCUMENT_CSP
 from semantik.webui.paths import resolve_document
 from semantik.webui.routers.jobs import job_out
 from semantik.webui.schemas import CollectionCreateIn, CollectionOut, FileOut, JobOut
-from semantik.webui.services import create_collection
 
-router = APIRouter(prefix="/api/collections", tags=["collections"])
+router = APIRouter(
+    prefix="/api/collections", tags=["collections"], route_class=StrictJSONRoute,
+    responses=error_responses(400, 401, 403, 404, 409, 413, 503),
+)
 
 
 def collection_out(conn, collection: catalog.Collection) -> CollectionOut:  # type: ignore[no-untyped-def]
-    active = conn.execute(
-        "SELECT id FROM jobs WHERE collection_id = ? AND status IN ('queued', 'running') "
-        "ORDER BY id DESC LIMIT 1",
-        (collection.id,),
-    ).fetchone()
     return CollectionOut(
         **{k: v for k, v in collection.__dict__.items() if k != "id"},
         **catalog.collection_stats(conn, collection.id),
-        active_job_id=active["id"] if active else None,
+        active_job_id=catalog.active_job_id(conn, collection.id),
     )
 
 
@@ -74,7 +74,7 @@ def index(name: str, admin: AdminUser, conn: Db, runner: Runner) -> JobOut:
 def files(
     name: str, _: CurrentUser, conn: Db,
     status_: str | None = Query(None, alias="status", pattern="^(indexed|error|unsupported)$"),
-    limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+    limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0, le=MAX_INT64),
 ) -> list[FileOut]:
     collection = catalog.get_collection(conn, name)
     return [

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from semantik import __version__
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.webui.db import connect, schema_version
 from semantik.webui.deps import CurrentUser, Settings_, Vecpipe
 from semantik.webui.errors import SemantikError
 from semantik.webui.schemas import AboutOut, HealthOut
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJSONRoute)
 
 
 @router.get("/livez", response_model=HealthOut)
@@ -55,7 +56,7 @@ def _version_of(package: str) -> str:
         return "not installed"
 
 
-@router.get("/api/about", response_model=AboutOut)
+@router.get("/api/about", response_model=AboutOut, responses=error_responses(401))
 async def about(_: CurrentUser, settings: Settings_, vecpipe: Vecpipe) -> AboutOut:
     about = AboutOut(
         version=__version__, python=platform.python_version(), vecpipe="unreachable",

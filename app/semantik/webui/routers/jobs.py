@@ -6,16 +6,24 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from semantik.shared.api import StrictJSONRoute, error_responses
+from semantik.shared.schemas import MAX_INT64
 from semantik.webui import catalog
 from semantik.webui.db import connect
 from semantik.webui.deps import AdminUser, CurrentUser, Db, Settings_
 from semantik.webui.schemas import JobOut
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(
+    prefix="/api/jobs", tags=["jobs"], route_class=StrictJSONRoute,
+    responses=error_responses(401, 403, 404, 409),
+)
+# Bounded: a larger number is a 422, not an overflow in SQLite.
+JobId = Annotated[int, Path(ge=1, le=MAX_INT64)]
 SSE_POLL_SECONDS = 0.5
 SSE_KEEPALIVE_SECONDS = 15.0
 
@@ -36,12 +44,12 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobOut)
-def get_job(job_id: int, _: CurrentUser, conn: Db) -> JobOut:
+def get_job(job_id: JobId, _: CurrentUser, conn: Db) -> JobOut:
     return job_out(catalog.get_job(conn, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)
-def cancel(job_id: int, _: AdminUser, conn: Db) -> JobOut:
+def cancel(job_id: JobId, _: AdminUser, conn: Db) -> JobOut:
     """A queued job is cancelled at once; a running one stops after the files in hand (what was
     indexed stays indexed, and the next job continues from there)."""
     return job_out(catalog.request_cancel(conn, job_id))
@@ -53,7 +61,7 @@ def cancel(job_id: int, _: AdminUser, conn: Db) -> JobOut:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def events(
-    job_id: int, request: Request, settings: Settings_, conn: Db, _: CurrentUser
+    job_id: JobId, request: Request, settings: Settings_, conn: Db, _: CurrentUser
 ) -> StreamingResponse:
     """Progress as Server-Sent Events: a ``progress`` event (the job as JSON) whenever it changes,
     then one ``end`` event when it finishes. Authenticated like every API call (Bearer header;

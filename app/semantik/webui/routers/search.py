@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 from fastapi import APIRouter, Query
 
+from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.extraction import ExtractionError, extract
 from semantik.webui import catalog, searching
 from semantik.webui.deps import CurrentUser, Db, Settings_, Vecpipe
@@ -22,7 +23,10 @@ from semantik.webui.schemas import (
     SearchOut,
 )
 
-router = APIRouter(prefix="/api/search", tags=["search"])
+router = APIRouter(
+    prefix="/api/search", tags=["search"], route_class=StrictJSONRoute,
+    responses=error_responses(400, 401, 404, 409, 413, 503),
+)
 
 
 def passage_out(passage: searching.Passage) -> PassageOut:

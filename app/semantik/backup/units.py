@@ -23,7 +23,12 @@ from semantik.backup.vectors import vecpipe_client
 from semantik.shared.settings import Settings
 
 ServiceMode = Literal["auto", "systemd", "none"]
-DEFAULT_UNITS = ("semantik-webui.service", "semantik-vecpipe.service")
+# The sockets too: a socket left listening would start its service again on the next request,
+# in the middle of the restore.
+DEFAULT_UNITS = (
+    "semantik-webui.socket", "semantik-webui.service",
+    "semantik-vecpipe.socket", "semantik-vecpipe.service",
+)
 
 
 @contextmanager

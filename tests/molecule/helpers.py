@@ -1,0 +1,236 @@
+"""Helpers every scenario's testinfra modules share (import from here, never from a test module).
+
+- inventory(), group_host(), address(): test hosts by inventory group and their addresses;
+- sh(): a command on a test host that must succeed, returning its stdout;
+- ansible_playbook(): a playbook against the molecule inventory (a role run with bad input ...);
+- WebApi: Semantik's HTTP API called from a test host (python3 on that host, http or https with a
+  CA file), with login and "create a collection and index it to completion";
+- run_cron_line(): a cron.d job's command, run the way cron runs it; check_backup_cron_job();
+- check_*(): end-to-end checks both Semantik runtimes run (systemd in default, compose in compose).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import testinfra
+from testinfra.utils.ansible_runner import AnsibleRunner
+
+REPO = Path(__file__).resolve().parents[2]
+WEBUI = "http://127.0.0.1:8080"
+INDEX_TIMEOUT_S = 600
+
+
+# --- hosts ---------------------------------------------------------------------------------------
+def inventory() -> str:
+    """The inventory molecule hands to the verifier (absent outside `molecule verify`)."""
+    path = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not path:
+        pytest.skip("needs the molecule inventory (run through `molecule verify`)")
+    return path
+
+
+def group_host(group: str):
+    """The (single) test host of an inventory group; names carry a CI prefix, groups do not."""
+    names = AnsibleRunner(inventory()).get_hosts(group)
+    assert len(names) == 1, f"expected one host in group {group}, got {names}"
+    return testinfra.get_host(f"ansible://{names[0]}", ansible_inventory=inventory())
+
+
+def address(host) -> str:
+    return host.check_output("hostname -I").split()[0]
+
+
+def sh(host, command: str, *args) -> str:
+    """Run a command on the host (testinfra quotes *args into %s); it must succeed."""
+    result = host.run(command, *args)
+    assert result.rc == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def ansible_playbook(
+    playbook: Path | str, *args: str, limit: str = "", timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """ansible-playbook (the verifier's own) against the molecule inventory, roles from roles/."""
+    binary = Path(sys.executable).with_name("ansible-playbook")
+    command = [str(binary) if binary.exists() else "ansible-playbook", "-i", inventory()]
+    if limit:
+        command += ["--limit", limit]
+    return subprocess.run(
+        [*command, *args, str(playbook)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "ANSIBLE_ROLES_PATH": str(REPO / "roles")},
+    )
+
+
+# --- Semantik's HTTP API -------------------------------------------------------------------------
+# Run on the test host: webui listens on its loopback, and https is checked against a CA file there.
+_CLIENT = r"""
+import json, ssl, sys, urllib.request, urllib.error
+method, url, token, body, cafile = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile) if cafile else None
+req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+req.add_header("Content-Type", "application/json")
+if token:
+    req.add_header("Authorization", "Bearer " + token)
+try:
+    with urllib.request.urlopen(req, timeout=60, context=ctx) as r:
+        status, text, headers = r.status, r.read().decode(), r.headers.items()
+except urllib.error.HTTPError as e:
+    status, text, headers = e.code, e.read().decode(), e.headers.items()
+print(json.dumps({"status": status, "body": text, "headers": headers}))
+"""
+
+
+class Headers(dict):
+    """Response headers by lower-case name (the last value); .all(name) lists every value sent,
+    so a header sent twice shows twice."""
+
+    def __init__(self, pairs):
+        super().__init__((k.lower(), v) for k, v in pairs)
+        self.pairs = [(k.lower(), v) for k, v in pairs]
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.pairs if k == name.lower()]
+
+
+class WebApi:
+    """webui's API as seen from `host`: base URL (default its loopback), optional CA file."""
+
+    def __init__(self, host, base: str = WEBUI, cafile: str = "") -> None:
+        self.host, self.base, self.cafile = host, base, cafile
+
+    def request(self, method: str, path: str, token: str = "", body: Any = None):
+        """(status, JSON or text body, Headers)."""
+        args = [method, self.base + path, token, json.dumps(body) if body is not None else ""]
+        args.append(self.cafile)
+        cmd = "python3 -c " + shlex.quote(_CLIENT) + " " + " ".join(shlex.quote(a) for a in args)
+        out = json.loads(self.host.check_output(cmd))
+        try:
+            payload = json.loads(out["body"]) if out["body"] else None
+        except ValueError:
+            payload = out["body"]
+        return out["status"], payload, Headers(out["headers"])
+
+    def call(self, method: str, path: str, token: str = "", body: Any = None):
+        """(status, JSON or text body)."""
+        status, payload, _ = self.request(method, path, token, body)
+        return status, payload
+
+    def login(self, user: str, password: str):
+        return self.call("POST", "/api/auth/login", body={"username": user, "password": password})
+
+    def admin_token(self, variables: dict) -> str:
+        """Log in as the inventory's first admin (variables: a Semantik host's Ansible vars)."""
+        user = variables.get("semantik_admin_user", "admin")
+        status, tokens = self.login(user, variables["semantik_admin_password"])
+        assert status == 200, tokens
+        return tokens["access_token"]
+
+    def index_new_collection(self, token: str, prefix: str, source: str = "samples"):
+        """Create a collection named prefix-<random> over `source`, index it; (name, final job)."""
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        status, collection = self.call(
+            "POST", "/api/collections", token, {"name": name, "source": source, "index": True}
+        )
+        assert status == 201, collection
+        job_id = collection["active_job_id"]
+        assert job_id, collection
+        started = time.monotonic()
+        while True:
+            status, job = self.call("GET", f"/api/jobs/{job_id}", token)
+            assert status == 200, job
+            if job["status"] not in ("queued", "running"):
+                break
+            assert time.monotonic() - started < INDEX_TIMEOUT_S, f"indexing still {job['status']}"
+            time.sleep(2)
+        job["elapsed_s"] = time.monotonic() - started
+        return name, job
+
+    def top_hit(self, token: str, collection: str, query: str) -> str:
+        status, result = self.call(
+            "POST", "/api/search", token, {"query": query, "collections": [collection], "k": 3}
+        )
+        assert status == 200, result
+        assert result["hits"], result
+        return result["hits"][0]["path"]
+
+
+def https(
+    host, app_ip: str, cafile: str, method: str, path: str, token: str = "", body: Any = None
+):
+    """(status, body, Headers) of an https request from `host` to nginx at app_ip, CA-checked."""
+    return WebApi(host, base=f"https://{app_ip}", cafile=cafile).request(method, path, token, body)
+
+
+# --- cron ----------------------------------------------------------------------------------------
+def run_cron_line(host, cron_file: str, command_name: str) -> float:
+    """Run the command of the line in cron_file that names command_name as cron would (its user, a
+    bare environment); it must succeed. Returns the seconds it took."""
+    line = next(
+        ln
+        for ln in host.file(cron_file).content_string.splitlines()
+        if command_name in ln and not ln.startswith(("#", "SHELL", "PATH", "MAILTO"))
+    )
+    fields = line.split()
+    user, command = fields[5], " ".join(fields[6:])
+    started = time.monotonic()
+    sh(host, f"runuser -u {user} -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin {command}")
+    return time.monotonic() - started
+
+
+def check_backup_cron_job(host) -> None:
+    """The backup role's cron.d job runs the backup command through the journal, cron runs."""
+    cron = host.file("/etc/cron.d/semantik-backup")
+    assert cron.exists and cron.user == "root" and cron.mode == 0o644
+    assert "systemd-cat --identifier=semantik-backup /usr/local/sbin/semantik-backup" in (
+        cron.content_string
+    )
+    assert host.service("cron").is_running and host.service("cron").is_enabled
+
+
+# --- end to end, the same on both runtimes -------------------------------------------------------
+def check_wrong_password_is_refused(host) -> None:
+    user = host.ansible.get_variables().get("semantik_admin_user", "admin")
+    status, body = WebApi(host).login(user, "not-the-password")
+    assert status == 401, body
+
+
+def check_login_index_and_search(host) -> None:
+    """Log in as the admin, index the sample documents, searches find the expected documents."""
+    api = WebApi(host)
+    variables = host.ansible.get_variables()
+    user = variables.get("semantik_admin_user", "admin")
+    status, tokens = api.login(user, variables["semantik_admin_password"])
+    assert status == 200, tokens
+    assert tokens["user"]["is_admin"]
+    token = tokens["access_token"]
+    name, job = api.index_new_collection(token, "e2e")
+    try:
+        done, chunks, seconds = job["files_done"], job["chunks"], job["elapsed_s"]
+        print(f"\nindexed {done} files, {chunks} chunks in {seconds:.1f}s")
+        assert job["status"] == "succeeded", job
+        assert job["files_done"] >= 6 and job["failed"] == 0, job
+        assert api.top_hit(token, name, "how do bees pollinate flowers").endswith("honeybees.txt")
+        assert api.top_hit(token, name, "feeding a starter of wild yeast").endswith("sourdough.md")
+    finally:
+        # Leave the host as the converge made it.
+        status, _ = api.call("DELETE", f"/api/collections/{name}", token)
+        assert status == 204
+
+
+def check_search_without_login_is_refused(host) -> None:
+    status, _ = WebApi(host).call("POST", "/api/search", body={"query": "bees"})
+    assert status == 401
