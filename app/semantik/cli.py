@@ -288,45 +288,59 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from semantik.webui import searching
+
+    def asdict_public(result: searching.DocumentResult) -> dict:
+        out = result.public()
+        out["passage"] = asdict(result.passage) if result.passage else None
+        out["more_passages"] = [asdict(p) for p in result.more_passages]
+        return out
 
     settings = _settings()
     with _database(settings) as conn:
-        hits, model = asyncio.run(
+        page = asyncio.run(
             _with_vecpipe(
                 settings,
                 lambda vecpipe: searching.search(
-                    conn, vecpipe, args.name, args.query, k=args.k, mode=args.mode,
-                    max_query_chars=settings.max_query_chars,
+                    conn, vecpipe, settings, args.name, args.query, k=args.k, mode=args.mode,
                 ),
             )
         )
     if args.json:
         print(json.dumps(
             {
-                "query": args.query, "model": model,
-                "hits": [
+                "query": args.query, "model": page.model, "total": page.total,
+                "no_good_match": page.no_good_match,
+                "results": [asdict_public(r) for r in page.results],
+                "hits": [  # the lead chunk of each document, as before results were grouped
                     {
-                        "collection": h.collection, "path": h.path, "score": h.score,
-                        "chunk_index": h.chunk_index, "start": h.start, "end": h.end,
-                        "snippet": h.snippet.text, "highlights": h.snippet.highlights,
+                        "collection": r.collection, "path": r.path, "score": r.score,
+                        "chunk_index": r.passage.chunk_index, "start": r.passage.start,
+                        "end": r.passage.end, "snippet": r.passage.snippet.text,
+                        "highlights": r.passage.snippet.highlights,
                     }
-                    for h in hits
+                    for r in page.results
+                    if r.passage is not None
                 ],
             },
             indent=2, ensure_ascii=False,
         ))
         return EXIT_OK
-    if not hits:
-        print("no results")
-    for rank, hit in enumerate(hits, start=1):
-        text, marked, last = hit.snippet.text, [], 0
-        for start, end in hit.snippet.highlights:
+    if page.no_good_match:
+        print("no good match")
+    for rank, result in enumerate(page.results, start=1):
+        passage = result.passage
+        assert passage is not None  # every result on the page has one
+        text, marked, last = passage.snippet.text, [], 0
+        for start, end in passage.snippet.highlights:
             marked.append(text[last:start] + "[" + text[start:end] + "]")
             last = end
         snippet = ("".join(marked) + text[last:]).replace("\n", " ")
-        print(f"{rank}. {hit.score:.3f}  {hit.collection}:{hit.path}  (chunk {hit.chunk_index})")
-        print(f"   {snippet}")
+        more = f", {len(result.more_passages)} more passages" if result.more_passages else ""
+        print(f"{rank}. {result.strength:6}  {result.collection}:{result.path}  {result.title}")
+        print(f"   matched on {result.matched}{more}: {snippet}")
     return EXIT_OK
 
 
@@ -465,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("name", help="collection (comma-separated for several)")
     search.add_argument("query")
-    search.add_argument("--k", type=int, default=5, choices=range(1, 101), metavar="K")
+    search.add_argument(
+        "--k", type=int, default=5, choices=range(1, 51), metavar="K", help="documents (1-50)"
+    )
     search.add_argument("--mode", choices=["hybrid", "dense", "keyword"])
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)

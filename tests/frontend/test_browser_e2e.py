@@ -1,8 +1,9 @@
 """Browser end-to-end: real vecpipe (test model, embedded store) and real webui as processes on
 loopback (`semantik serve`), then app/frontend/e2e/run.mjs drives Debian's chromium through
-them: sign in, create a collection over a folder, watch it index, search, open and download a
-hit, users, token refresh, a revoked session, phone layout. Screenshots land in out/screenshots/
-(gitignored; CI keeps them as artifacts).
+them: sign in, create a collection over a folder, watch it index, search (one result per
+document, the answer marked, no good match for nonsense, More results), preview a document at
+its passage and share the link, download, users, token refresh, a revoked session, phone layout.
+Screenshots land in out/screenshots/ (gitignored; CI keeps them as artifacts).
 
 Needs node, app/frontend/node_modules (npm ci) and /usr/bin/chromium. Without them the test is
 skipped, unless SEMANTIK_E2E_REQUIRED=1 (``make e2e`` sets it), where it fails instead.
@@ -79,6 +80,14 @@ def stack(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, str]]:
     library = documents / "library"
     shutil.copytree(SAMPLES, library)
     (library / "empty.txt").write_text("")  # no text: must show up as a per-file error
+    # Five notes on one topic the samples do not touch: enough good matches to page through.
+    (library / "tides").mkdir()
+    for n in range(5):
+        (library / "tides" / f"tides-{n}.txt").write_text(
+            f"Tide table for harbour {n}\n\nHigh water at the harbour is at {6 + n}:10 and "
+            f"low water at {12 + n}:25; spring tides raise the sea {2 + n / 10:.1f} metres, so "
+            "boats leave the harbour on the ebbing tide."
+        )
     (documents / "other").mkdir()
     secrets_dir = tmp_path / "secrets"
     secrets_dir.mkdir(mode=0o700)

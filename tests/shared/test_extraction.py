@@ -15,8 +15,10 @@ SAMPLES = Path(__file__).resolve().parents[2] / "app" / "sample_documents"
 @pytest.mark.parametrize(
     ("name", "kind", "title", "present", "absent"),
     [
-        ("honeybees.txt", "txt", None, ["waggle dance", "varroa mites"], []),
-        ("sourdough.md", "md", None, ["starter: a culture", "stretch and fold", "the bread guide"],
+        ("honeybees.txt", "txt", "Honeybees and pollination", ["waggle dance", "varroa mites"],
+         []),
+        ("sourdough.md", "md", "Baking sourdough bread",
+         ["starter: a culture", "stretch and fold", "the bread guide"],
          ["**", "](https://", "## "]),
         ("lighthouses.html", "html", "A short history of lighthouses",
          ["Fresnel lens", "Eddystone Lighthouse, England – rebuilt"],
@@ -98,3 +100,77 @@ def test_generator_reproduces_the_committed_binaries(tmp_path):
     assert (tmp_path / "volcanoes.pdf").read_bytes() == (SAMPLES / "volcanoes.pdf").read_bytes()
     shutil.copy(tmp_path / "chess-openings.docx", tmp_path / "copy.docx")
     assert extract(tmp_path / "copy.docx").text == extract(SAMPLES / "chess-openings.docx").text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "title"),
+    [
+        # HTML: <title> wins over the first heading; entities decoded, whitespace folded.
+        ("page.html", "<html><head><title>  Tides &amp;\n currents </title></head>"
+         "<body><h1>Other</h1><p>Body</p></body></html>", "Tides & currents"),
+        # HTML without <title>: the first line of the visible text.
+        ("bare.html", "<body><h2>Harbour rules</h2><p>No swimming.</p></body>", "Harbour rules"),
+        # Markdown: the first heading (ATX or setext), inline marks removed, code fences ignored.
+        ("a.md", "Intro paragraph.\n\n# The *real* title #\n\ntext", "The real title"),
+        ("b.md", "```\n# not a heading\n```\n\nRiver [Rhine](http://x)\n=====\n\ntext",
+         "River Rhine"),
+        ("c.md", "no heading at all\nsecond line", "no heading at all"),
+        # Plain text: the first non-empty line; a long one is cut at a word.
+        ("d.txt", "\n\n  First line here  \nsecond", "First line here"),
+        ("e.txt", "word " * 100, ("word " * 40).strip() + "…"),
+        # E-mail: the subject; without one, the first line (the From header).
+        ("f.eml", "From: a@example.org\r\n\r\nbody text\r\n", "From: a@example.org"),
+    ],
+)
+def test_title_per_type(tmp_path, name, content, title):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert extract(path).title == title
+
+
+def test_pdf_and_docx_without_metadata_title_use_the_first_line(tmp_path):
+    import docx
+    from pypdf import PdfReader, PdfWriter
+
+    document = docx.Document()
+    document.add_paragraph("Minutes of the harbour board")
+    document.add_paragraph("Present: everyone")
+    document.core_properties.title = ""
+    document.save(tmp_path / "m.docx")
+    assert extract(tmp_path / "m.docx").title == "Minutes of the harbour board"
+
+    # The sample PDF's pages, without its metadata: the title comes from the text.
+    writer = PdfWriter()
+    for page in PdfReader(SAMPLES / "volcanoes.pdf").pages:
+        writer.add_page(page)
+    with (tmp_path / "v.pdf").open("wb") as handle:
+        writer.write(handle)
+    assert extract(tmp_path / "v.pdf").title == extract(SAMPLES / "volcanoes.pdf").text.split(
+        "\n"
+    )[0]
+
+
+def test_sentences_and_the_answer_passage():
+    from semantik.shared.passages import best_passage, sentence_spans
+
+    text = (
+        "Volcanoes\n\nMagma rises because it is less dense than the rock around it. Fig. 2. "
+        "Eruptions are forecast from seismic tremors\nand ground deformation (see above.) Done."
+    )
+    sentences = [text[a:b] for a, b in sentence_spans(text)]
+    assert sentences == [
+        "Volcanoes\n\nMagma rises because it is less dense than the rock around it.",
+        "Fig. 2. Eruptions are forecast from seismic tremors\nand ground deformation (see above.)",
+        "Done.",
+    ]
+    text = "A heading of some length here\nA full sentence that answers the question here."
+    spans = sentence_spans(text)
+    assert len(spans) == 2
+    # The heading scores higher but is no answer; a short best sentence takes a neighbour.
+    assert best_passage(text, spans, [0.9, 0.5]) == (0, len(text), 0.5)
+    # A long enough best sentence stands alone.
+    long_text = "A heading of some length here\n" + " ".join(
+        f"Sentence {n} is long enough to be read as an answer on its own, surely." for n in "123"
+    )
+    start, end, score = best_passage(long_text, sentence_spans(long_text), [0.9, 0.1, 0.6, 0.2])
+    assert long_text[start:end].startswith("Sentence 2 ") and long_text[end - 1] == "."

@@ -74,6 +74,11 @@ async def test_frontend_page_has_strict_csp_and_is_revalidated(auth_webui):
         assert page.headers["content-security-policy"] == APP_CSP
         assert "unsafe" not in APP_CSP and "frame-ancestors 'none'" in APP_CSP
         assert page.headers["cache-control"] == "no-cache"
+        # Revalidated: the 304 sends no policy of its own, so the cached page keeps APP_CSP (a
+        # browser replaces stored headers with a 304's; a data policy would blank the page).
+        again = await auth_webui.client.get(path, headers={"If-None-Match": page.headers["etag"]})
+        assert again.status_code == 304, again.headers
+        assert "content-security-policy" not in again.headers
 
 
 @needs_build

@@ -22,7 +22,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-# sh moves the socket to fd 3 and sets LISTEN_PID to its own pid, which exec keeps: exactly what
+# bash (dash takes one-digit fds only) moves the socket to fd 3 and sets LISTEN_PID to its own
+# pid, which exec keeps: exactly what
 # systemd hands a socket-activated service.
 WRAPPER = 'exec 3<&"$SOCK_FD"{close}; LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"'
 
@@ -51,7 +52,7 @@ def start(listener, tmp_path, name: str) -> subprocess.Popen:
     log = (tmp_path / f"{name}.log").open("w")
     wrapper = WRAPPER.format(close=f" {fd}<&-" if fd != 3 else "")
     return subprocess.Popen(
-        ["sh", "-c", wrapper, "sh", sys.executable, "-m", "semantik.cli", "serve", "webui"],
+        ["bash", "-c", wrapper, "bash", sys.executable, "-m", "semantik.cli", "serve", "webui"],
         env=env, pass_fds=[fd], stdout=log, stderr=subprocess.STDOUT,
     )
 

@@ -142,7 +142,7 @@ try {
     const count = async (label) =>
       Number(await page.locator(".counts div", { has: page.locator(`dt:text-is("${label}")`) }).locator("dd").textContent());
     const found = await count("Files found");
-    const chunks = await count("Chunks");
+    const chunks = await count("New chunks");
     const failed = await count("Failed");
     assert(found > 0 && chunks > 0, `found ${found} files, ${chunks} chunks`);
     // The fixture folder holds one file that cannot be indexed: its error must be listed.
@@ -151,6 +151,7 @@ try {
     }
     console.log(`  indexed: ${found} files, ${chunks} chunks, ${failed} failed`);
     assert(sseStatuses.includes(200), `progress stream answered ${JSON.stringify(sseStatuses)}`);
+    await page.locator(".pace", { hasText: /elapsed · [\d.]+ files\/s/ }).waitFor();
     await shot(page, "indexed");
   });
 
@@ -162,7 +163,7 @@ try {
     await shot(page, "collections");
   });
 
-  await run("search it", async () => {
+  await run("search it: one result per document, titled, with the answer", async () => {
     await nav("Search");
     await page.getByLabel("Search your documents").fill(query);
     await page.getByRole("checkbox", { name: collection }).check();
@@ -172,7 +173,21 @@ try {
     const path = await first.locator(".path").textContent();
     assert(path === expectPath, `top hit is ${path}, expected ${expectPath}`);
     assert((await first.locator("mark").count()) > 0, "the snippet highlights the query's words");
+    assert((await first.locator(".snippet .answer").count()) === 1, "the answer passage is marked");
+    assert((await first.locator(".strength").textContent())?.endsWith("match"), "match strength shown");
+    const title = await first.locator(".result-title button").textContent();
+    assert(title && title !== expectPath.split("/").pop(), `heading is the title, not the file name: ${title}`);
+    const paths = await page.locator("article .path").allTextContents();
+    assert(new Set(paths).size === paths.length, `a document appears twice: ${paths}`);
     await shot(page, "search-results");
+  });
+
+  await run("more passages of a document expand", async () => {
+    const more = page.locator("details.more-passages summary").first();
+    if (await more.count()) {
+      await more.click();
+      await page.locator("details.more-passages[open] .snippet").first().waitFor();
+    }
   });
 
   await run("exact-word search finds the one document with the word", async () => {
@@ -180,40 +195,85 @@ try {
     await page.getByLabel("Match").selectOption("keyword");
     await page.getByRole("button", { name: "Search", exact: true }).click();
     await page.waitForURL(/m=keyword/);
-    await page.getByText(/^1 result in/).waitFor();
+    await page.getByText(/^1 document match/).waitFor();
     const path = await page.getByRole("article").first().locator(".path").textContent();
     assert(path === expectPath, `keyword hit is ${path}`);
-    await page.getByLabel("Search your documents").fill(query);
     await page.getByLabel("Match").selectOption("");
+  });
+
+  await run("nonsense finds no good match instead of noise", async () => {
+    await page.getByLabel("Search your documents").fill("xyzzy plugh frobnicate");
     await page.getByRole("button", { name: "Search", exact: true }).click();
-    await page.getByRole("article").nth(1).waitFor();
+    await page.getByText(/^No good match for/).waitFor();
+    assert((await page.getByRole("article").count()) === 0, "no results listed");
+    await shot(page, "no-good-match");
   });
 
-  await run("open the top result", async () => {
+  await run("pages: More results adds the next documents", async () => {
+    const url = new URL(page.url());
+    const params = new URLSearchParams(url.hash.split("?")[1]);
+    params.set("q", "when is high tide at the harbour");
+    params.set("n", "2");
+    await page.goto(`${base}/#/search?${params.toString()}`);
+    await page.getByRole("article").first().waitFor();
+    assert((await page.getByRole("article").count()) === 2, "a page of two");
+    await page.getByRole("button", { name: "More results" }).click();
+    await page.getByRole("article").nth(2).waitFor();
+    const paths = await page.locator("article .path").allTextContents();
+    assert(paths.length > 2 && new Set(paths).size === paths.length, `pages overlap: ${paths}`);
+    assert(paths.every((p) => p.includes("/tides/")), `off-topic documents listed: ${paths}`);
+    await shot(page, "more-results");
+  });
+
+  await run("preview: the document as text, scrolled to the highlighted answer; a shareable link", async () => {
+    await page.getByLabel("Search your documents").fill(query);
+    await page.getByRole("button", { name: "Search", exact: true }).click();
     const first = page.getByRole("article").first();
-    const [doc] = await Promise.all([
-      context.waitForEvent("page"),
-      first.getByRole("button", { name: /^Open/ }).click(),
-    ]);
-    await doc.waitForURL(/^blob:/);
-    await doc.waitForLoadState();
-    const body = await doc.locator("body").textContent();
-    assert(body?.includes(expectText), `opened document does not contain ${JSON.stringify(expectText)}`);
-    await shot(doc, "opened-document");
-    await doc.close();
+    await first.locator(".path", { hasText: expectPath }).waitFor();
+    await first.locator(".result-title button").click();
+    const panel = page.getByRole("dialog");
+    const answer = panel.locator("mark.answer");
+    await answer.waitFor();
+    const text = await panel.locator(".preview-text").textContent();
+    assert(text?.includes(expectText), `preview does not contain ${JSON.stringify(expectText)}`);
+    assert(await answer.isVisible(), "the answer is scrolled into view");
+    await shot(page, "preview");
+    const link = await panel.getByRole("link", { name: "Link to this passage" }).getAttribute("href");
+    assert(link && /doc=/.test(link) && /at=\d+-\d+/.test(link), `share link ${link}`);
+    // Another tab holds no session (tokens live in sessionStorage): it signs in, then lands on
+    // the same document scrolled to the same passage.
+    const other = await context.newPage();
+    await other.goto(link);
+    await other.getByLabel("User name").fill(username);
+    await other.getByLabel("Password").fill(password);
+    await other.getByRole("button", { name: "Sign in" }).click();
+    await other.getByRole("dialog").locator("mark.answer").waitFor();
+    assert(
+      (await other.getByRole("dialog").locator("mark.answer").textContent()) === (await answer.textContent()),
+      "the link shows the same passage",
+    );
+    await other.close();
+    await panel.getByRole("button", { name: /^Close/ }).click();
+    await panel.waitFor({ state: "detached" });
   });
 
-  await run("an HTML document opens as inert text, not as a page of this origin", async () => {
+  await run("an HTML document previews as clean text, not markup", async () => {
+    const search = async (q) => {
+      await page.getByLabel("Search your documents").fill(q);
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await page.waitForURL((u) => new URLSearchParams(u.hash.split("?")[1]).get("q") === q);
+    };
+    await search("Fresnel lens beam for ships at night");
     const hit = page.getByRole("article").filter({ has: page.locator(".path", { hasText: /\.html$/ }) }).first();
-    const [doc] = await Promise.all([
-      context.waitForEvent("page"),
-      hit.getByRole("button", { name: /^Open/ }).click(),
-    ]);
-    await doc.waitForURL(/^blob:/);
-    await doc.waitForLoadState();
-    const type = await doc.evaluate(() => document.contentType);
-    assert(type === "text/plain", `HTML document opened as ${type}`);
-    await doc.close();
+    await hit.waitFor();
+    await hit.getByRole("button", { name: /^Preview/ }).click();
+    const text = page.getByRole("dialog").locator(".preview-text");
+    await text.waitFor();
+    const body = await text.textContent();
+    assert(body?.includes("Fresnel") && !/<\/?[a-z]+[ >]/i.test(body), "preview shows HTML tags");
+    await page.getByRole("dialog").getByRole("button", { name: /^Close/ }).click();
+    await search(query);
+    await page.getByRole("article").first().locator(".path", { hasText: expectPath }).waitFor();
   });
 
   await run("download the top result", async () => {
@@ -224,11 +284,31 @@ try {
     assert(download.suggestedFilename() === expectPath.split("/").pop(), `downloaded ${download.suggestedFilename()}`);
   });
 
-  await run("usable on a phone (no sideways scrolling)", async () => {
+  await run("usable on a phone: first result in view after a search, no sideways scrolling", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByLabel("Search your documents").fill(query);
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    const first = page.getByRole("article").first();
+    await first.waitFor();
+    // The app scrolls the results into view once the search answers.
+    const inView = await page
+      .waitForFunction(() => {
+        const top = document.querySelector("article")?.getBoundingClientRect().top;
+        return top !== undefined && top >= 0 && top < window.innerHeight - 60;
+      }, null, { timeout: 10_000 })
+      .then(() => true, () => false);
+    const box = await first.boundingBox();
+    assert(inView, `first result at y=${box?.y}, not in view`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
     await shot(page, "phone-search");
+    await first.locator(".result-title button").click();
+    const panel = page.getByRole("dialog");
+    await panel.locator("mark.answer").waitFor();
+    const pbox = await panel.boundingBox();
+    assert(pbox && pbox.width >= 389 && pbox.height >= 843, `preview is not full screen: ${JSON.stringify(pbox)}`);
+    await shot(page, "phone-preview");
+    await panel.getByRole("button", { name: /^Close/ }).click();
     await page.emulateMedia({ colorScheme: "dark" });
     await shot(page, "phone-search-dark");
     await page.emulateMedia({ colorScheme: "light" });
@@ -246,6 +326,11 @@ try {
     await row.getByRole("button", { name: `Disable ${reader}` }).click();
     await row.getByRole("cell", { name: "Disabled" }).waitFor();
     await shot(page, "users");
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 0, `users page is ${overflow}px wider than the phone screen`);
+    await shot(page, "phone-users");
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   await run("about shows the model and device", async () => {

@@ -96,28 +96,47 @@ describe("App", () => {
     expect(sessionTokenStore.load()).toBeNull();
   });
 
-  it("shows search hits with highlighted words, path, score and collection", async () => {
+  it("shows one result per document: title, path, strength, the answer and more passages", async () => {
     sessionTokenStore.save({ access_token: "A1", refresh_token: "R1" });
     window.location.hash = "#/search?q=solar%20panels&c=energy";
     let sent: unknown = null;
+    const passage = {
+      chunk_index: 0,
+      start: 0,
+      end: 36,
+      snippet: "Install solar panels on <b>roofs</b>. Angle them south.",
+      highlights: [
+        [8, 13],
+        [14, 20],
+      ] as [number, number][],
+      answer: [0, 37] as [number, number],
+      answer_start: 0,
+      answer_end: 37,
+    };
     const response: SearchResponse = {
       query: "solar panels",
       model: "m",
       took_ms: 12.3,
-      hits: [
+      total: 1,
+      offset: 0,
+      next_offset: null,
+      no_good_match: false,
+      indexing: ["energy"],
+      hits: [],
+      results: [
         {
           collection: "energy",
           path: "reports/roof.txt",
           document_id: "d1",
-          chunk_index: 0,
+          title: "Roof report 2024",
+          file_type: "txt",
+          mtime: 1700000000,
           score: 0.81234,
-          start: 0,
-          end: 30,
-          snippet: "Install solar panels on <b>roofs</b>",
-          highlights: [
-            [8, 13],
-            [14, 20],
-          ],
+          similarity: 0.61,
+          strength: "strong",
+          matched: "both",
+          passage,
+          more_passages: [{ ...passage, chunk_index: 3, answer: null, snippet: "More solar text" }],
         },
       ],
     };
@@ -132,12 +151,35 @@ describe("App", () => {
     render(<App api={api} />);
     const result = await screen.findByRole("article");
     expect(sent).toEqual({ query: "solar panels", collections: ["energy"] });
-    expect([...result.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["solar", "panels"]);
-    expect(result.querySelector(".snippet")?.textContent).toBe("Install solar panels on <b>roofs</b>");
+    expect(within(result).getByRole("heading").textContent).toBe("Result 1: Roof report 2024");
+    const snippet = result.querySelector(".snippet");
+    expect([...(snippet?.querySelectorAll("mark") ?? [])].map((m) => m.textContent)).toEqual(["solar", "panels"]);
+    expect(snippet?.querySelector(".answer")?.textContent).toBe("Install solar panels on <b>roofs</b>.");
+    expect(snippet?.textContent).toBe("Install solar panels on <b>roofs</b>. Angle them south.");
     expect(within(result).getByText("reports/roof.txt")).toBeTruthy();
-    expect(within(result).getByText("score 0.812")).toBeTruthy();
-    expect(within(result).getByText("energy")).toBeTruthy();
-    expect(screen.getByText("1 result in 12 ms")).toBeTruthy();
+    expect(within(result).getByText("Strong match")).toBeTruthy();
+    expect(within(result).getByText("on meaning and words")).toBeTruthy();
+    expect(within(result).getByText("1 more passage")).toBeTruthy();
+    expect(screen.getByText("1 document match, in 12 ms")).toBeTruthy();
+    expect(screen.getByText(/Still indexing energy/)).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "More results" })).toBeNull();
     await waitFor(() => expect((screen.getByLabelText("Search your documents") as HTMLInputElement).value).toBe("solar panels"));
+  });
+
+  it("says there is no good match instead of listing noise", async () => {
+    sessionTokenStore.save({ access_token: "A1", refresh_token: "R1" });
+    window.location.hash = "#/search?q=xyzzy";
+    const { api } = fakeServer({
+      "GET /auth/me": () => json(200, reader),
+      "GET /collections": () => json(200, []),
+      "POST /search": () =>
+        json(200, {
+          query: "xyzzy", model: "m", took_ms: 3, total: 0, offset: 0, next_offset: null,
+          no_good_match: true, indexing: [], hits: [], results: [],
+        }),
+    });
+    render(<App api={api} />);
+    expect(await screen.findByText(/^No good match for “xyzzy”/)).toBeTruthy();
+    expect(screen.queryByRole("article")).toBeNull();
   });
 });

@@ -29,7 +29,7 @@ from semantik.backup.archive import DB_ENTRY, open_archive
 from semantik.backup.database import check_database
 from semantik.backup.errors import ArchiveRefused, BackupError
 from semantik.backup.ownership import match_owner
-from semantik.backup.services import exclusive_lock
+from semantik.backup.units import exclusive_lock
 from semantik.backup.vectors import EmbeddedStore, vecpipe_client
 from semantik.shared.settings import Settings
 

@@ -35,6 +35,7 @@ class UnsupportedDocument(ExtractionError):
 class ExtractedDocument:
     text: str
     kind: str
+    # HTML <title>, Markdown's first heading, PDF/DOCX metadata, e-mail subject; else first line.
     title: str | None = None
 
 
@@ -128,6 +129,32 @@ _MD_NOISE = [
 ]
 
 
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$|^(.+)\n\s{0,3}(?:=+|-+)\s*$", re.M)
+# Longest title kept; a first line longer than this is a paragraph, cut at a word.
+MAX_TITLE_CHARS = 200
+
+
+def markdown_title(source: str) -> str | None:
+    """The first heading (ATX ``# Title`` or setext ``Title`` over ``===``), as plain text."""
+    without_code = re.sub(r"^```.*?^```", "", source, flags=re.M | re.S)
+    match = _MD_HEADING.search(without_code)
+    if not match:
+        return None
+    return markdown_to_text(match.group(1) or match.group(2)) or None
+
+
+def first_line_title(text: str) -> str | None:
+    """The first non-empty line, cut at a word boundary when it is long."""
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            if len(line) <= MAX_TITLE_CHARS:
+                return line
+            cut = line.rfind(" ", 0, MAX_TITLE_CHARS)
+            return line[: cut if cut > MAX_TITLE_CHARS // 2 else MAX_TITLE_CHARS] + "…"
+    return None
+
+
 def markdown_to_text(source: str) -> str:
     for pattern, replacement in _MD_NOISE:
         source = pattern.sub(replacement, source)
@@ -213,9 +240,14 @@ def extract(path: Path, max_bytes: int | None = None) -> ExtractedDocument:
             text, title = html_to_text(_decode(data))
             kind = "html"
         elif suffix in MARKDOWN_SUFFIXES:
-            text, kind = markdown_to_text(_decode(data)), "md"
+            source = _decode(data)
+            text, title, kind = markdown_to_text(source), markdown_title(source), "md"
         else:
             text, kind = normalise_whitespace(_decode(data)), "txt"
     if not text.strip():
         raise ExtractionError("no text found in the document")
-    return ExtractedDocument(text=text, kind=kind, title=html.unescape(title) if title else None)
+    title = normalise_whitespace(html.unescape(title)).replace("\n", " ") if title else None
+    # Metadata titles are often absent or boilerplate-empty; the first line is the next best.
+    return ExtractedDocument(
+        text=text, kind=kind, title=first_line_title(title or "") or first_line_title(text)
+    )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_INT64 = 2**63 - 1
 
 SearchModeName = Literal["hybrid", "dense", "keyword"]
+FusionName = Literal["rrf", "dbsf"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -80,6 +81,10 @@ class ChunkIn(StrictRequest):
     text: str = Field(min_length=1, max_length=1_000_000)
     start: Offset = Field(0, description="Character offset of the chunk in the document text.")
     end: Offset = 0
+    context: str = Field(
+        "", max_length=2000,
+        description="Document title and path: embedded with the text, not stored as part of it.",
+    )
 
 
 class UpsertRequest(StrictRequest):
@@ -120,6 +125,17 @@ class SearchRequest(StrictRequest):
     )
     # When given, must equal the collection's model; otherwise the search is refused (409).
     model: str | None = None
+    fusion: FusionName | None = Field(
+        None, description="hybrid: rrf or dbsf; default: the search_fusion setting (dbsf)."
+    )
+    explain: bool = Field(
+        False,
+        description=(
+            "Also score every hit both ways: dense_score (cosine similarity to the query) and "
+            "keyword_score (BM25; null when it shares no word with the query). Two more store "
+            "lookups restricted to the hits."
+        ),
+    )
 
 
 class SearchHit(BaseModel):
@@ -131,6 +147,25 @@ class SearchHit(BaseModel):
     text: str
     start: int = 0
     end: int = 0
+    dense_score: float | None = Field(None, description="explain: cosine similarity.")
+    keyword_score: float | None = Field(None, description="explain: BM25 score, null: no word.")
+
+
+class PassagesRequest(StrictRequest):
+    query: str = Field(min_length=1, max_length=2000)
+    texts: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=100)
+
+
+class Passage(BaseModel):
+    start: int = Field(description="[start, end) character offsets in the text.")
+    end: int
+    score: float = Field(description="Cosine similarity of the passage to the query.")
+
+
+class PassagesResponse(BaseModel):
+    passages: list[Passage] = Field(
+        description="For each text, its sentence(s) closest to the query."
+    )
 
 
 class SearchTimings(BaseModel):

@@ -220,6 +220,24 @@ class Settings(BaseSettings):
         50 * 1024 * 1024, ge=1, description="Files larger than this are skipped with a reason."
     )
     default_search_mode: SearchMode = Field("hybrid", description="Search mode when not given.")
+    search_fusion: Literal["rrf", "dbsf"] = Field(
+        "dbsf",
+        description=(
+            "How hybrid search fuses dense and BM25: dbsf (distribution-based score fusion) "
+            "measured best on bench/bench_retrieval.py's dev set, rrf (reciprocal rank fusion)."
+        ),
+    )
+    # Match strength from the cosine similarity of a document's best chunk; calibrated for
+    # all-MiniLM-L6-v2 by bench/calibrate_relevance.py (docs/search.md);
+    # another model needs its own.
+    search_floor_similarity: float = Field(
+        0.30, ge=-1, le=1,
+        description="Below this a document is no good match (unless it shares the query's words).",
+    )
+    search_fair_similarity: float = Field(0.42, ge=-1, le=1, description="fair match from here.")
+    search_strong_similarity: float = Field(
+        0.55, ge=-1, le=1, description="strong match from here."
+    )
     index_batch_chunks: int = Field(
         256, ge=1, le=4096, description="Chunks webui sends to vecpipe per upsert request."
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from semantik.shared.embedding import Embedder, canonical
 from semantik.shared.metrics import VecpipeMetrics
@@ -11,6 +14,8 @@ from semantik.shared.vectorstore import VectorStore
 from semantik.shared.vectorstore.bm25 import Bm25Encoder
 from semantik.vecpipe.batching import EmbedBatcher
 from semantik.vecpipe.optimizer import IndexBuilder
+
+QUERY_CACHE_SIZE = 256
 
 
 @dataclass
@@ -22,6 +27,20 @@ class Services:
     batcher: EmbedBatcher
     index_builder: IndexBuilder
     bm25: Bm25Encoder
+    # Recent query vectors by text: webui's search asks for the answer passage of the query it
+    # just searched, and pages repeat a query; each saves a forward pass.
+    query_vectors: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
+
+    async def embed_query(self, text: str) -> np.ndarray:
+        vector = self.query_vectors.get(text)
+        if vector is None:
+            vector = (await self.batcher.embed([text], "query"))[0]
+            self.query_vectors[text] = vector
+            if len(self.query_vectors) > QUERY_CACHE_SIZE:
+                self.query_vectors.popitem(last=False)
+        else:
+            self.query_vectors.move_to_end(text)
+        return vector
 
     @property
     def model_name(self) -> str:

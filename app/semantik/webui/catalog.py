@@ -78,6 +78,19 @@ def active_job_id(conn: sqlite3.Connection, collection_id: int) -> int | None:
     return row["id"] if row else None
 
 
+def indexing_collections(conn: sqlite3.Connection, collection_ids: list[int]) -> set[int]:
+    """Which of these collections have a queued or running job (their index is incomplete)."""
+    marks = ",".join("?" * len(collection_ids))
+    return {
+        row[0]
+        for row in conn.execute(
+            f"SELECT collection_id FROM jobs WHERE status IN ('queued', 'running') "  # noqa: S608 (only ? marks)
+            f"AND collection_id IN ({marks})",
+            collection_ids,
+        )
+    }
+
+
 def insert_collection(
     conn: sqlite3.Connection, *, name: str, source: str, model: str, dimension: int,
     chunk_tokens: int, chunk_overlap_tokens: int, description: str = "",
@@ -253,16 +266,55 @@ def list_files(
 def upsert_file_state(
     conn: sqlite3.Connection, collection_id: int, path: str, *, document_id: str, size: int,
     mtime: float, sha256: str | None, status: str, error: str | None, chunk_count: int,
+    title: str | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO files (collection_id, path, document_id, size, mtime, sha256, status, error, "
-        "chunk_count, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "chunk_count, title, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(collection_id, path) DO UPDATE SET document_id = excluded.document_id, "
         "size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, "
         "status = excluded.status, error = excluded.error, chunk_count = excluded.chunk_count, "
-        "updated_at = excluded.updated_at",
-        (collection_id, path, document_id, size, mtime, sha256, status, error, chunk_count, now()),
+        "title = excluded.title, updated_at = excluded.updated_at",
+        (collection_id, path, document_id, size, mtime, sha256, status, error, chunk_count, title,
+         now()),
     )
+
+
+def documents_by_id(
+    conn: sqlite3.Connection, collection_id: int, document_ids: list[str]
+) -> dict[str, sqlite3.Row]:
+    """path, title, mtime of these documents (search results), keyed by document id."""
+    rows: dict[str, sqlite3.Row] = {}
+    for i in range(0, len(document_ids), 500):  # SQLite's bound-parameter limit
+        batch = document_ids[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        for row in conn.execute(
+            f"SELECT document_id, path, title, mtime FROM files WHERE collection_id = ? "  # noqa: S608 (only ? marks)
+            f"AND document_id IN ({marks})",
+            (collection_id, *batch),
+        ):
+            rows[row["document_id"]] = row
+    return rows
+
+
+def document_ids_with_suffix(
+    conn: sqlite3.Connection, collection_id: int, suffixes: list[str]
+) -> list[str]:
+    """Indexed documents whose file name ends in one of ``suffixes`` (".pdf"; the file-type
+    filter of search)."""
+    clauses = " OR ".join("LOWER(path) LIKE ? ESCAPE '\\'" for _ in suffixes)
+    patterns = [
+        "%" + s.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        for s in suffixes
+    ]
+    return [
+        row["document_id"]
+        for row in conn.execute(
+            f"SELECT document_id FROM files WHERE collection_id = ? AND status = 'indexed' "  # noqa: S608 (only ? marks)
+            f"AND ({clauses})",
+            (collection_id, *patterns),
+        )
+    ]
 
 
 def delete_file_states(conn: sqlite3.Connection, collection_id: int, paths: list[str]) -> None:

@@ -114,6 +114,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attempts_last_failed ON attempts(last_failed_at);
     """,
+    # 3: document titles (shown as search result headings); search joins hits to files by
+    # document id. Files indexed before this have no title until re-indexed (the indexer fills
+    # missing titles of unchanged files without re-embedding them).
+    """
+    ALTER TABLE files ADD COLUMN title TEXT;
+    CREATE INDEX files_document ON files(collection_id, document_id);
+    """,
 ]
 
 

@@ -49,6 +49,10 @@ def extra_headers(path: str, status: int, content_type: str) -> dict[str, str]:
     elif content_type.split(";")[0].strip().lower() == "text/html":
         headers["Content-Security-Policy"] = APP_CSP
         headers["Cache-Control"] = PAGE_CACHE
+    elif status == 304:
+        # No content type to judge by, and a browser replaces the cached page's headers with a
+        # 304's: a data policy here would block the cached index.html's scripts (blank page).
+        pass
     elif not path.startswith("/assets/"):  # the frontend's scripts and styles are not pages
         headers["Content-Security-Policy"] = DATA_CSP
     if path.startswith("/assets/") and status in (200, 304):  # never cache a 404 for a year

@@ -53,6 +53,7 @@ class Prepared:
     chunks: list[ChunkIn] = field(default_factory=list)
     status: str = "indexed"  # indexed | unchanged | error | unsupported
     error: str | None = None
+    title: str | None = None
 
 
 class JobCancelled(Exception):
@@ -138,6 +139,7 @@ class Indexer:
         )
         if unchanged_meta:
             item.status, item.sha256 = "unchanged", previous["sha256"]  # type: ignore[index]
+            item.title = self._missing_title(found, previous)
             return item
         if not is_supported(found.path):
             try:
@@ -154,6 +156,7 @@ class Indexer:
             previous["sha256"] == item.sha256
         ):
             item.status = "unchanged"  # touched but not modified
+            item.title = self._missing_title(found, previous)
             return item
         try:
             document = extract(found.path, self.settings.max_file_bytes)
@@ -167,19 +170,32 @@ class Indexer:
             log.warning("extraction crashed on %s: %r", found.relative, exc)
             item.status, item.error = "error", f"extraction failed: {exc!r}"
             return item
+        item.title = document.title
         relative_to_root = found.relative if not collection.source else (
             f"{collection.source}/{found.relative}"
         )
+        context = f"{document.title}\n{relative_to_root}" if document.title else relative_to_root
         item.chunks = [
             ChunkIn(
                 id=chunk.id, document_id=doc_id, path=relative_to_root,
                 chunk_index=chunk.index, text=chunk.text, start=chunk.start, end=chunk.end,
+                context=context[:2000],
             )
             for chunk in chunker.chunk(document.text, doc_id)
         ]
         if not item.chunks:
             item.status, item.error = "error", "no text found in the document"
         return item
+
+    def _missing_title(self, found: FoundFile, previous: sqlite3.Row | None) -> str | None:
+        """The title of an unchanged file indexed before titles were stored (read once, not
+        embedded again); None when it has one already."""
+        if previous is None or previous["status"] != "indexed" or previous["title"] is not None:
+            return None
+        try:
+            return extract(found.path, self.settings.max_file_bytes).title or ""
+        except Exception:  # it indexed before; a title is not worth failing it now
+            return ""
 
     async def run(self, job_id: int) -> sqlite3.Row:
         """Run a job already marked running; records the outcome on the job row and returns it."""
@@ -297,10 +313,12 @@ class Indexer:
             counts["skipped"] += 1
             if previous is not None and (
                 previous["size"] != found.size or previous["mtime"] != found.mtime
+                or item.title is not None
             ):
                 conn.execute(
-                    "UPDATE files SET size = ?, mtime = ?, updated_at = ? WHERE id = ?",
-                    (found.size, found.mtime, now(), previous["id"]),
+                    "UPDATE files SET size = ?, mtime = ?, title = COALESCE(?, title), "
+                    "updated_at = ? WHERE id = ?",
+                    (found.size, found.mtime, item.title, now(), previous["id"]),
                 )
             return
         had_chunks = previous is not None and previous["chunk_count"] > 0
@@ -328,7 +346,7 @@ class Indexer:
         catalog.upsert_file_state(
             conn, collection.id, found.relative, document_id=item.document_id, size=found.size,
             mtime=found.mtime, sha256=item.sha256, status=item.status, error=item.error,
-            chunk_count=chunk_count,
+            chunk_count=chunk_count, title=item.title,
         )
 
 

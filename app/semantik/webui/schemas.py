@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import BaseModel, Field
 
 from semantik.shared.schemas import NAME_PATTERN, SearchModeName
@@ -143,8 +145,51 @@ class SearchIn(BaseModel):
     collections: list[str] = Field(
         default_factory=list, max_length=50, description="Empty: every collection."
     )
-    k: int = Field(10, ge=1, le=100)
+    k: int = Field(10, ge=1, le=50, description="Documents per page.")
+    offset: int = Field(0, ge=0, le=1000, description="Documents to skip: the next page's start.")
     mode: SearchModeName | None = None
+    file_types: list[Annotated[str, Field(max_length=32)]] = Field(
+        default_factory=list, max_length=20,
+        description='Only documents with these extensions ("pdf", ".md"); empty: all.',
+    )
+    folder: str | None = Field(
+        None, max_length=4096, description="Only documents under this folder (documents root)."
+    )
+    sort: Literal["relevance", "date"] = Field(
+        "relevance", description="date: newest file first (among the good matches)."
+    )
+
+
+class PassageOut(BaseModel):
+    chunk_index: int
+    start: int = Field(description="Offsets of the chunk in the document text.")
+    end: int
+    snippet: str
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) character offsets in snippet of the query's words."
+    )
+    answer: tuple[int, int] | None = Field(
+        None, description="[start, end) in snippet of the sentence(s) closest to the query."
+    )
+    answer_start: int | None = Field(
+        None, description="The answer's offsets in the document text (preview scrolls there)."
+    )
+    answer_end: int | None = None
+
+
+class DocumentResultOut(BaseModel):
+    collection: str
+    document_id: str
+    path: str
+    title: str
+    file_type: str
+    mtime: float | None
+    score: float = Field(description="Fused score of the best chunk (orders results).")
+    similarity: float | None = Field(description="Cosine similarity of the best chunk.")
+    strength: Literal["strong", "fair", "weak"]
+    matched: Literal["meaning", "words", "both"]
+    passage: PassageOut
+    more_passages: list[PassageOut] = Field(description="Other matching chunks, best first.")
 
 
 class SearchHitOut(BaseModel):
@@ -164,8 +209,24 @@ class SearchHitOut(BaseModel):
 class SearchOut(BaseModel):
     query: str
     model: str
-    hits: list[SearchHitOut]
+    results: list[DocumentResultOut] = Field(description="One per document, best first.")
+    total: int = Field(description="Good matches in all pages.")
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null: no more.")
+    no_good_match: bool = Field(description="Nothing reached the calibrated similarity floor.")
+    indexing: list[str] = Field(description="Searched collections still being indexed.")
+    hits: list[SearchHitOut] = Field(description="The lead chunk of each result (older clients).")
     took_ms: float
+
+
+class PreviewOut(BaseModel):
+    collection: str
+    document_id: str
+    path: str = Field(description="Relative to the documents root, as in search results.")
+    title: str
+    text: str = Field(
+        description="The document as indexed: extracted plain text; answer offsets index it."
+    )
 
 
 # --- misc ---------------------------------------------------------------------------------------

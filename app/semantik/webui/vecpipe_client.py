@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 import httpx
 
 from semantik.shared import schemas
 from semantik.shared.settings import Settings
 from semantik.webui.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
+
+# How long the served model's description is reused: every search checks it, and it changes only
+# when vecpipe restarts with another model (one round trip per search saved).
+MODEL_CACHE_SECONDS = 5.0
 
 
 class VecpipeClient:
@@ -20,6 +25,7 @@ class VecpipeClient:
         self._http = httpx.AsyncClient(
             base_url=base_url, headers=headers, transport=transport, timeout=timeout
         )
+        self._served: tuple[float, schemas.ModelInfo] | None = None
 
     @classmethod
     def from_settings(
@@ -76,9 +82,13 @@ class VecpipeClient:
         return schemas.ModelsResponse.model_validate((await self._request("GET", "/models")).json())
 
     async def served_model(self) -> schemas.ModelInfo:
+        now = time.monotonic()
+        if self._served is not None and now - self._served[0] < MODEL_CACHE_SECONDS:
+            return self._served[1]
         models = (await self.models()).models
         for model in models:
             if model.loaded:
+                self._served = (now, model)
                 return model
         raise UpstreamUnavailable("vecpipe serves no model yet (still loading?)")
 
@@ -124,3 +134,8 @@ class VecpipeClient:
             json=request.model_dump(exclude_none=True),
         )
         return schemas.SearchResponse.model_validate(response.json())
+
+    async def passages(self, query: str, texts: list[str]) -> list[schemas.Passage]:
+        body = schemas.PassagesRequest(query=query, texts=texts).model_dump()
+        response = await self._request("POST", "/passages", json=body)
+        return schemas.PassagesResponse.model_validate(response.json()).passages

@@ -7,6 +7,7 @@ import type {
   CollectionCreate,
   FileState,
   Job,
+  Preview,
   SearchRequest,
   SearchResponse,
   Sources,
@@ -83,6 +84,12 @@ export function makeApi(client: ApiClient) {
 
     search: (body: SearchRequest) =>
       client.request<SearchResponse>("/search", { method: "POST", body }),
+
+    /** A result's document as the clean text indexing extracted (answer offsets index it). */
+    preview: (collection: string, documentId: string) =>
+      client.request<Preview>(
+        `/search/preview?${new URLSearchParams({ collection, document_id: documentId }).toString()}`,
+      ),
 
     /** Fetches a document with the bearer token; returns it as a Blob with its file name. */
     async document(collection: string, path: string) {

@@ -91,9 +91,52 @@ export type SearchMode = "hybrid" | "dense" | "keyword";
 export interface SearchRequest {
   query: string;
   collections?: string[];
+  /** Documents per page. */
   k?: number;
+  /** Documents to skip: the previous page's next_offset. */
+  offset?: number;
   /** Unset: the server's default (SEMANTIK_DEFAULT_SEARCH_MODE). */
   mode?: SearchMode;
+  file_types?: string[];
+  folder?: string;
+  sort?: "relevance" | "date";
+}
+
+export interface Passage {
+  chunk_index: number;
+  start: number;
+  end: number;
+  snippet: string;
+  /** [start, end) offsets in snippet of the query's words. */
+  highlights: [number, number][];
+  /** [start, end) in snippet of the sentence(s) closest to the query. */
+  answer?: [number, number] | null;
+  /** The answer's offsets in the document text (the preview's text). */
+  answer_start?: number | null;
+  answer_end?: number | null;
+}
+
+export interface DocumentResult {
+  collection: string;
+  document_id: string;
+  path: string;
+  title: string;
+  file_type: string;
+  mtime: number | null;
+  score: number;
+  similarity: number | null;
+  strength: "strong" | "fair" | "weak";
+  matched: "meaning" | "words" | "both";
+  passage: Passage;
+  more_passages: Passage[];
+}
+
+export interface Preview {
+  collection: string;
+  document_id: string;
+  path: string;
+  title: string;
+  text: string;
 }
 
 export interface SearchHit {
@@ -112,6 +155,16 @@ export interface SearchHit {
 export interface SearchResponse {
   query: string;
   model: string;
+  /** One per document, best first. */
+  results: DocumentResult[];
+  total: number;
+  offset: number;
+  next_offset: number | null;
+  /** Nothing reached the calibrated similarity floor. */
+  no_good_match: boolean;
+  /** Searched collections still being indexed. */
+  indexing: string[];
+  /** The lead chunk of each result (older clients). */
   hits: SearchHit[];
   took_ms: number;
 }

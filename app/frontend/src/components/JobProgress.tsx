@@ -15,10 +15,29 @@ export function statusText(status: string): string {
   return STATUS_TEXT[status] ?? status;
 }
 
+/** "1 min 5 s", "42 s". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+/** Elapsed time, files per second and (while running) the time left, from the job's counts. */
+export function pace(job: Job, now: number = Date.now() / 1000) {
+  if (!job.started_at) return null;
+  const elapsed = Math.max(0, (job.finished_at ?? now) - job.started_at);
+  const rate = elapsed > 0 ? job.files_done / elapsed : 0;
+  const left = job.files_total - job.files_done;
+  const eta = job.status === "running" && rate > 0 && left > 0 ? left / rate : null;
+  return { elapsed, rate, eta };
+}
+
 export function JobProgress({ job, failedFiles }: { job: Job; failedFiles: FileState[] }) {
   const done = job.files_done;
   const total = job.files_total;
   const pct = job.status === "succeeded" ? 100 : percent(done, total);
+  const timing = pace(job);
+  const unchanged =
+    job.status === "succeeded" && total > 0 && job.skipped === total && !job.removed;
   const counts: [string, number][] = [
     ["Files found", total],
     ["Processed", done],
@@ -28,7 +47,7 @@ export function JobProgress({ job, failedFiles }: { job: Job; failedFiles: FileS
     ["Removed", job.removed],
     ["Unsupported", job.unsupported],
     ["Failed", job.failed],
-    ["Chunks", job.chunks],
+    ["New chunks", job.chunks],
   ];
   return (
     <section className="job-progress" aria-label="Progress">
@@ -38,6 +57,15 @@ export function JobProgress({ job, failedFiles }: { job: Job; failedFiles: FileS
         {job.status === "running" && total > 0 ? ` — ${pct}%` : ""}
       </p>
       {job.error && <p className="message error">{job.error}</p>}
+      {unchanged && (
+        <p className="unchanged">Nothing changed: all {plural(total, "file")} are already indexed.</p>
+      )}
+      {timing && (
+        <p className="muted pace">
+          {formatSeconds(timing.elapsed)} elapsed · {timing.rate.toFixed(1)} files/s
+          {timing.eta !== null ? ` · about ${formatSeconds(timing.eta)} left` : ""}
+        </p>
+      )}
       <progress max={100} value={pct} aria-label={`${done} of ${total} files processed`} />
       <p className="muted current-file" aria-hidden={job.status !== "running"}>
         {job.status === "running" && job.current_path ? (

@@ -95,7 +95,7 @@ function UserRow({ user, onChanged }: { user: User; onChanged: () => void }) {
       </th>
       <td>{user.is_admin ? "Administrator" : "User"}</td>
       <td>{user.disabled ? "Disabled" : "Active"}</td>
-      <td>{formatDate(user.last_login_at)}</td>
+      <td data-label="Last sign-in">{formatDate(user.last_login_at)}</td>
       <td>
         <div className="actions tight">
           {!self && (
@@ -163,7 +163,7 @@ export function UsersPage() {
         {users.loading && <p role="status">Loading…</p>}
         {users.data && (
           <div className="table-wrap">
-            <table>
+            <table className="stack-on-phone">
               <thead>
                 <tr>
                   <th scope="col">User</th>

@@ -24,6 +24,9 @@ PREFETCH_FACTOR = 4
 _POINT_NAMESPACE = uuid.UUID("6f1b6c3e-2a51-4c1e-9a7d-5e6b3f0c9d21")
 
 StoreMode = Literal["hybrid", "dense", "keyword"]
+# How hybrid merges its two branches: reciprocal rank fusion, or distribution-based score fusion
+# (each branch's scores normalised by their mean +- 3 standard deviations, then summed).
+FusionName = Literal["rrf", "dbsf"]
 
 
 def point_id(chunk_id: str) -> str:
@@ -66,14 +69,16 @@ class PointFilter:
     document_ids: list[str] | None = None
     paths: list[str] | None = None
     path_prefix: str | None = None
+    # Point ids (``point_id`` of chunk ids): scores of exactly these points (search explain).
+    point_ids: list[str] | None = None
 
     def is_empty(self) -> bool:
-        return not (self.document_ids or self.paths or self.path_prefix)
+        return not (self.document_ids or self.paths or self.path_prefix or self.point_ids)
 
 
 def filter_conditions(flt: PointFilter | None) -> list[tuple[str, str, str | list[str]]]:
-    """The filter as (payload field, "any" | "prefix", value) conditions that must all hold;
-    each store turns them into its own client's condition objects."""
+    """The filter as (payload field, "any" | "prefix" | "has_id", value) conditions that must all
+    hold; each store turns them into its own client's condition objects."""
     if flt is None or flt.is_empty():
         return []
     conditions: list[tuple[str, str, str | list[str]]] = []
@@ -83,6 +88,8 @@ def filter_conditions(flt: PointFilter | None) -> list[tuple[str, str, str | lis
         conditions.append(("path", "any", list(flt.paths)))
     if flt.path_prefix:
         conditions.append(("path", "prefix", flt.path_prefix))
+    if flt.point_ids:
+        conditions.append(("id", "has_id", list(flt.point_ids)))
     return conditions
 
 
@@ -98,6 +105,7 @@ class StoreQuery:
     score_threshold: float | None = None
     # Brute force instead of the HNSW index: the reference for recall checks (bench).
     exact: bool = False
+    fusion: FusionName = "rrf"
 
 
 @dataclass

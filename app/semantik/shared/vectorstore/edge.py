@@ -40,21 +40,25 @@ UNINDEXED_MARKER = "unindexed"
 
 
 def build_filter(flt: PointFilter | None):
-    from qdrant_edge import FieldCondition, Filter, MatchAny, MatchPrefix
+    from qdrant_edge import FieldCondition, Filter, HasIdCondition, MatchAny, MatchPrefix
 
     conditions = filter_conditions(flt)
     if not conditions:
         return None
     return Filter(
         must=[
-            FieldCondition(key=key, match=MatchAny(value) if kind == "any" else MatchPrefix(value))
+            HasIdCondition(set(value))
+            if kind == "has_id"
+            else FieldCondition(
+                key=key, match=MatchAny(value) if kind == "any" else MatchPrefix(value)
+            )
             for key, kind, value in conditions
         ]
     )
 
 
 def build_query(query: StoreQuery):
-    """The QueryRequest for one search: dense, keyword, or both fused by RRF."""
+    """The QueryRequest for one search: dense, keyword, or both fused (RRF or DBSF)."""
     from qdrant_edge import Fusion, Prefetch, Query, QueryRequest, SearchParams, SparseVector
 
     flt = build_filter(query.filter)
@@ -90,7 +94,7 @@ def build_query(query: StoreQuery):
             ),
             Prefetch(limit=depth, query=Query.Nearest(sparse, using=SPARSE), filter=flt),
         ],
-        query=Fusion.Rrf(k=RRF_K),
+        query=Fusion.Dbsf() if query.fusion == "dbsf" else Fusion.Rrf(k=RRF_K),
         with_payload=True,
     )
 

@@ -40,7 +40,9 @@ def build_filter(flt: PointFilter | None):
         return None
     return models.Filter(
         must=[
-            models.FieldCondition(
+            models.HasIdCondition(has_id=list(value))
+            if kind == "has_id"
+            else models.FieldCondition(
                 key=key,
                 match=models.MatchAny(any=value)
                 if kind == "any"
@@ -90,7 +92,9 @@ def build_query(query: StoreQuery) -> dict:
             ),
             models.Prefetch(query=sparse, using=SPARSE, filter=flt, limit=depth),
         ],
-        "query": models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+        "query": models.FusionQuery(fusion=models.Fusion.DBSF)
+        if query.fusion == "dbsf"
+        else models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
     }
 
 

@@ -31,13 +31,16 @@ async def upsert_points(
 ) -> UpsertResponse:
     require_served_model(collection, services)
     start = time.perf_counter()
-    vectors = await services.batcher.embed([c.text for c in body.chunks], "passage")
+    # The document's title and path go with every chunk into both vectors (bench_retrieval.py:
+    # +0.02 nDCG@10), never into the stored text that snippets are cut from.
+    embedded_texts = [f"{c.context}\n\n{c.text}" if c.context else c.text for c in body.chunks]
+    vectors = await services.batcher.embed(embedded_texts, "passage")
     embedded = time.perf_counter()
     points = [
         StorePoint(
             id=point_id(chunk.id),
             dense=vector.tolist(),
-            sparse=services.bm25.document(chunk.text),
+            sparse=services.bm25.document(embedded_text),
             payload={
                 "chunk_id": chunk.id,
                 "document_id": chunk.document_id,
@@ -48,7 +51,7 @@ async def upsert_points(
                 "end": chunk.end,
             },
         )
-        for chunk, vector in zip(body.chunks, vectors, strict=True)
+        for chunk, embedded_text, vector in zip(body.chunks, embedded_texts, vectors, strict=True)
     ]
     # A collection deleted while we were embedding: CollectionNotFoundError, a 404 (app.py).
     pending = await asyncio.to_thread(services.store.upsert, collection.name, points)

