@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.molecule.frontdoor.frontdoor_net import address, group_host, probe
+from tests.molecule.frontdoor.frontdoor_net import probe
+from tests.molecule.helpers import address, group_host
 
 testinfra_hosts = ["monitoring"]
 
