@@ -9,7 +9,8 @@ webui's search does more than vecpipe's (one result per document, explain scores
 passage embedded by vecpipe): the ratio is the price of that work plus webui's own overhead.
 
     .venv/bin/python bench/bench_search.py [--clients 8] [--seconds 20]
-Prints figures; asserts nothing.
+Prints figures; asserts nothing. The caller's SEMANTIK_* variables reach both services, e.g.
+SEMANTIK_ANSWER_SENTENCE_CACHE=0 for searches whose answer sentences were never seen.
 """
 
 from __future__ import annotations

@@ -235,3 +235,31 @@ async def test_optimize_builds_index_in_background(vecpipe_app, vecpipe_client):
     assert (await vecpipe_client.post("/collections/nope/optimize")).status_code == 404
     text = (await vecpipe_client.get("/metrics")).text
     assert 'semantik_optimize_runs_total{result="ok"} 1.0' in text
+
+
+async def test_answer_passages_embed_each_sentence_once(vecpipe_app, vecpipe_client):
+    texts = [
+        "Honeybees live in colonies of thousands of workers. A forager tells her sisters where "
+        "food is with the waggle dance: its angle gives the direction relative to the sun.",
+        "Lighthouses differ by their flashing pattern, which sailors read from the chart. "
+        "Honeybees live in colonies of thousands of workers.",  # in both texts: embedded once
+    ]
+    body = {"query": "how do bees tell each other where flowers are", "texts": texts}
+    batcher = vecpipe_app.state.services.batcher
+    embedded: list[str] = []
+    embed = batcher.embed
+
+    async def counting(batch, kind="passage"):
+        if kind == "passage":
+            embedded.extend(batch)
+        return await embed(batch, kind)
+
+    batcher.embed = counting
+    first = await vecpipe_client.post("/passages", json=body)
+    assert first.status_code == 200, first.text
+    start, end = first.json()["passages"][0]["start"], first.json()["passages"][0]["end"]
+    assert "waggle dance" in texts[0][start:end]
+    assert len(embedded) == len(set(embedded)) == 3, embedded  # 4 sentences, 3 different
+    # The next search on these documents (another query, the next page) reuses the sentences.
+    again = await vecpipe_client.post("/passages", json={**body, "query": "bee dances"})
+    assert again.status_code == 200 and len(embedded) == 3, embedded

@@ -212,6 +212,13 @@ class Settings(BaseSettings):
         description="How long a request waits for others to share its batch.",
     )
     max_query_chars: int = Field(2000, ge=1, description="Longest accepted search query.")
+    answer_sentence_cache: int = Field(
+        4096, ge=0, le=1_000_000,
+        description=(
+            "Answer-passage sentence vectors vecpipe keeps (least recently used go; 4096 take "
+            "6 MiB at 384 dimensions): the documents that top searches recur. 0: none."
+        ),
+    )
 
     # --- indexing --------------------------------------------------------------------------
     chunk_tokens: int = Field(200, ge=16, le=8192, description="Chunk length in model tokens.")
@@ -237,6 +244,14 @@ class Settings(BaseSettings):
     search_fair_similarity: float = Field(0.42, ge=-1, le=1, description="fair match from here.")
     search_strong_similarity: float = Field(
         0.55, ge=-1, le=1, description="strong match from here."
+    )
+    search_answer_results: int = Field(
+        3, ge=0, le=50,
+        description=(
+            "Results at the top of each search page led by their answer sentence (vecpipe "
+            "embeds the sentences of their best chunks: the main cost of a search); the others "
+            "show the query's words. 0: none."
+        ),
     )
     index_batch_chunks: int = Field(
         256, ge=1, le=4096, description="Chunks webui sends to vecpipe per upsert request."

@@ -27,10 +27,8 @@ POOL_CHUNKS = 100
 # Other passages of a document listed under its best one.
 MORE_PASSAGES = 5
 # Chunks of a result searched for its answer sentence: the best two (a sentence can straddle two
-# chunks) for the first results on a page, the best one further down (every sentence is embedded
-# per search: this bounds that work).
+# chunks). Which results get one: settings.search_answer_results.
 ANSWER_CHUNKS = 2
-ANSWER_WIDE_RESULTS = 3
 # A document matches "on words" when its chunks hold at least this share of the query's terms.
 WORD_COVERAGE = 0.5
 
@@ -283,7 +281,7 @@ async def search(
             for h in result.hits[: 1 + MORE_PASSAGES]
         ]
         result.more_passages = others
-    await _answer_passages(vecpipe, query, terms, page)
+    await _answer_passages(vecpipe, query, terms, page[: settings.search_answer_results])
     indexing = catalog.indexing_collections(conn, list(by_id)) if by_id else set()
     return SearchPage(
         model=served.name, results=page, total=len(kept), offset=offset,
@@ -296,10 +294,9 @@ async def _answer_passages(
     vecpipe: VecpipeClient, query: str, terms: list[str], page: list[DocumentResult]
 ) -> None:
     """Lead each result with the sentence(s) of its best chunks closest to the query (vecpipe
-    embeds them): the snippet is centred on them and marks them as the answer."""
-    candidates = [
-        r.hits[: ANSWER_CHUNKS if rank < ANSWER_WIDE_RESULTS else 1] for rank, r in enumerate(page)
-    ]
+    embeds them, one request for all): the snippet is centred on them and marks them as the
+    answer."""
+    candidates = [r.hits[:ANSWER_CHUNKS] for r in page]
     texts = [h.text for hits in candidates for h in hits]
     if not texts:
         return

@@ -131,8 +131,7 @@ async def passages(body: PassagesRequest, services: ServicesDep) -> PassagesResp
     spans = [sentence_spans(text) for text in body.texts]
     sentences = [text[a:b] for text, found in zip(body.texts, spans, strict=True) for a, b in found]
     query_vec, sentence_vecs = await asyncio.gather(
-        services.embed_query(body.query),
-        services.batcher.embed(sentences, "passage") if sentences else _no_vectors(),
+        services.embed_query(body.query), services.embed_sentences(sentences)
     )
     similarities = (sentence_vecs @ query_vec).tolist() if sentences else []
     out: list[Passage] = []
@@ -142,7 +141,3 @@ async def passages(body: PassagesRequest, services: ServicesDep) -> PassagesResp
         at += len(found)
         out.append(Passage(start=start, end=end, score=round(score, 4)))
     return PassagesResponse(passages=out)
-
-
-async def _no_vectors():
-    return None
