@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from semantik.shared.schemas import NAME_PATTERN
@@ -31,11 +31,8 @@ class Collection:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Collection:
-        return cls(
-            row["id"], row["name"], row["description"], row["source"], row["model"],
-            row["dimension"], row["chunk_tokens"], row["chunk_overlap_tokens"],
-            row["created_at"], row["last_indexed_at"],
-        )
+        # The fields above name the columns taken (by name, so no second list to keep in order).
+        return cls(**{field.name: row[field.name] for field in fields(cls)})
 
 
 def validate_collection_name(name: str) -> None:

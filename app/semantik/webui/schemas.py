@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from semantik.shared.schemas import NAME_PATTERN, SearchModeName
 
@@ -90,6 +90,9 @@ class CollectionCreateIn(BaseModel):
 
 
 class CollectionOut(BaseModel):
+    # The counts always come back (defaults fill them): the response schema says so.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     name: str
     description: str
     source: str

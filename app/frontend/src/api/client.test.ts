@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
-import { ApiClient, ApiError, type TokenStore, errorMessage } from "./client";
+import { ApiClient, ApiError, type StoredTokens, type TokenStore, errorMessage } from "./client";
 import { filenameFrom } from "./endpoints";
-import type { TokenPair } from "./types";
 
-function memoryStore(initial: TokenPair | null = null): TokenStore & { value: TokenPair | null } {
+function memoryStore(
+  initial: StoredTokens | null = null,
+): TokenStore & { value: StoredTokens | null } {
   return {
     value: initial,
     load() {

@@ -3,6 +3,9 @@ import type { TokenPair } from "./types";
 
 const STORAGE_KEY = "semantik.tokens";
 
+/** What the client keeps of a TokenPair: the two tokens. */
+export type StoredTokens = Pick<TokenPair, "access_token" | "refresh_token">;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -31,15 +34,15 @@ export function errorMessage(status: number, body: unknown): string {
 
 /** Where tokens live: sessionStorage, so a reload keeps the session but closing the tab ends it. */
 export interface TokenStore {
-  load(): TokenPair | null;
-  save(tokens: TokenPair | null): void;
+  load(): StoredTokens | null;
+  save(tokens: StoredTokens | null): void;
 }
 
 export const sessionTokenStore: TokenStore = {
   load() {
     try {
       const raw = sessionStorage.getItem(STORAGE_KEY);
-      return raw ? (JSON.parse(raw) as TokenPair) : null;
+      return raw ? (JSON.parse(raw) as StoredTokens) : null;
     } catch {
       return null;
     }
@@ -59,7 +62,7 @@ export interface RequestOptions {
 }
 
 export class ApiClient {
-  private tokens: TokenPair | null;
+  private tokens: StoredTokens | null;
   private refreshing: Promise<boolean> | null = null;
   private readonly listeners = new Set<() => void>();
 
@@ -81,7 +84,7 @@ export class ApiClient {
     return () => this.listeners.delete(listener);
   }
 
-  setTokens(tokens: TokenPair | null): void {
+  setTokens(tokens: StoredTokens | null): void {
     this.tokens = tokens;
     this.store.save(tokens);
   }

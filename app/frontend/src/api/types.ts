@@ -1,4 +1,5 @@
 // The shapes of webui's API: mirrors app/semantik/webui/schemas.py (times are Unix seconds).
+// tests/frontend/test_api_types.py checks property names and `?` against webui's OpenAPI schema.
 
 export interface User {
   id: number;
@@ -13,15 +14,15 @@ export interface TokenPair {
   access_token: string;
   refresh_token: string;
   token_type?: string;
-  expires_in?: number;
-  session_id?: string;
-  user?: User;
+  expires_in: number;
+  session_id: string;
+  user: User;
 }
 
 export interface UserCreate {
   username: string;
   password: string;
-  is_admin: boolean;
+  is_admin?: boolean;
 }
 
 export interface UserUpdate {
@@ -83,6 +84,8 @@ export interface CollectionCreate {
   name: string;
   source: string;
   description?: string;
+  /** Unset: the model vecpipe serves. */
+  model?: string | null;
   index?: boolean;
 }
 
