@@ -57,12 +57,13 @@ def test_green_in_check_mode_and_changes_nothing(name):
 
 
 def test_red_naming_a_stopped_unit(host, name):
-    sh(host, "systemctl stop semantik-webui.service")
+    # The socket too: while it listens, the check's own /readyz probe would start webui again.
+    sh(host, "systemctl stop semantik-webui.socket semantik-webui.service")
     try:
         rc, text = _check()
     finally:
         # ExecStartPost= waits for /readyz: the start returns once webui serves again.
-        sh(host, "systemctl start semantik-webui.service")
+        sh(host, "systemctl start semantik-webui.socket semantik-webui.service")
     assert rc != 0, text
     failure = _failure(text)
     assert f"{name}: semantik-webui.service is inactive" in failure, failure

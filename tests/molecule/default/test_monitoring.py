@@ -189,7 +189,9 @@ def test_stopping_vecpipe_reaches_the_webhook(host):
         client.run(f"truncate -s 0 {SINK_LOG}")
         stopped_at = float(_sh(host, "date +%s.%N"))
         try:
-            _sh(host, "systemctl stop semantik-vecpipe.service")
+            # The socket too, as an operator takes vecpipe down: while it listens, the next
+            # scrape of /metrics would start vecpipe again.
+            _sh(host, "systemctl stop semantik-vecpipe.socket semantik-vecpipe.service")
 
             def vecpipe_alert():
                 for line in client.run(f"cat {SINK_LOG}").stdout.splitlines():
@@ -205,7 +207,8 @@ def test_stopping_vecpipe_reaches_the_webhook(host):
 
             received, labels = _wait("the vecpipe alert at the webhook", vecpipe_alert, 180, 0.5)
         finally:
-            _sh(host, "systemctl start semantik-vecpipe.service semantik-webui.service")
+            _sh(host, "systemctl start semantik-vecpipe.socket semantik-vecpipe.service "
+                      "semantik-webui.service")
             _wait("services ready again", lambda: _services_ready(host), timeout=300)
     seconds = received - stopped_at
     print(
