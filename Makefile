@@ -153,7 +153,7 @@ COLLECTION_DIR := build/collection
 collection: venv ## Build the collection, install it into build/collection and syntax-check semantik.appliance.site
 	rm -rf $(COLLECTION_DIR) && mkdir -p $(COLLECTION_DIR)
 	$(TIMED) collection-build $(BIN)/ansible-galaxy collection build --output-path $(COLLECTION_DIR) .
-	$(BIN)/ansible-galaxy collection install -p $(COLLECTION_DIR)/installed $(COLLECTION_DIR)/semantik-appliance-*.tar.gz
+	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTION_DIR)/installed $(COLLECTION_DIR)/semantik-appliance-*.tar.gz
 	# From a folder without ansible.cfg: roles must come from the installed collection.
 	cd $(COLLECTION_DIR) && ANSIBLE_COLLECTIONS_PATH=$(abspath $(COLLECTION_DIR))/installed \
 	  $(TIMED) collection-syntax $(BIN)/ansible-playbook semantik.appliance.site --syntax-check -i $(CURDIR)/inventories/demo/hosts.yml
