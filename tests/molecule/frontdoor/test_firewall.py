@@ -1,7 +1,8 @@
 """frontdoor: the nftables firewall on the edge host.
 
 Stand-in listeners on 0.0.0.0:8000, 6333 and 9100 (prepare.yml) make sure that only the firewall
-can keep the outside host away from them; 9100 is allowed to it as a monitoring source."""
+can keep other hosts away from them; `outside` is a monitoring source (9100 and the services'
+/metrics ports), the acme host is in no group and reaches only 80/443."""
 
 import pytest
 
@@ -16,13 +17,24 @@ def outside():
     return group_host("outside")
 
 
-def test_outside_reaches_only_ssh_http_https_and_its_metrics_port(host, outside):
+def test_outside_reaches_only_ssh_http_https_and_its_metrics_ports(host, outside):
     seen = probe(outside, address(host), [22, 80, 443, 9100, 8000, 8080, 6333, 6334, 6335])
     # Nothing listens on 22 in the test host: a refusal shows the packet got through.
     assert seen[22] in ("open", "refused")
     assert seen[80] == seen[443] == "open"
+    # `outside` is a monitoring source: the node exporter, and the /metrics of vecpipe, webui and
+    # Qdrant's API port (edge is in those groups) get through; Qdrant's peer port never does.
     assert seen[9100] == "open"
-    for port in (8000, 8080, 6333, 6334, 6335):
+    assert seen[8000] == seen[6333] == "open", seen
+    assert seen[8080] in ("open", "refused") and seen[6334] in ("open", "refused"), seen
+    assert seen[6335] == "filtered", seen
+
+
+def test_a_host_in_no_group_reaches_only_ssh_http_https(host):
+    other = group_host("acme")
+    seen = probe(other, address(host), [80, 443, 9100, 8000, 8080, 6333, 6334, 6335])
+    assert seen[80] == seen[443] == "open", seen
+    for port in (9100, 8000, 8080, 6333, 6334, 6335):
         assert seen[port] == "filtered", (port, seen)
 
 
