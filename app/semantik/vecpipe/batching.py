@@ -160,18 +160,25 @@ class EmbedBatcher:
             await self._encode(loop, kind, pieces)
             pending[:] = [j for j in pending if not j.future.done()]
 
+    def _timed_encode(self, texts: list[str], kind: str) -> tuple[np.ndarray, float]:
+        began = time.perf_counter()
+        vectors = self.embedder.encode(texts, kind)
+        return vectors, time.perf_counter() - began
+
     async def _encode(self, loop, kind: str, pieces: list[tuple[_Job, int, int]]) -> None:
         texts = [t for job, start, end in pieces for t in job.texts[start:end]]
-        began = time.perf_counter()
         try:
-            vectors = await loop.run_in_executor(self._executor, self.embedder.encode, texts, kind)
+            # Timed in the model thread: the event loop may take a while to resume this
+            # coroutine, and that is not model time.
+            vectors, elapsed = await loop.run_in_executor(
+                self._executor, self._timed_encode, texts, kind
+            )
         except Exception as exc:  # each waiting request gets the error, the worker lives on
             log.exception("embedding a batch of %d texts failed", len(texts))
             for job, _, _ in pieces:
                 if not job.future.done():
                     job.future.set_exception(exc)
             return
-        elapsed = time.perf_counter() - began
         self.stats.batches += 1
         self.stats.texts += len(texts)
         self.stats.largest_batch_requests = max(self.stats.largest_batch_requests, len(pieces))
