@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import grp
 import gzip
-import json
 import os
 import pwd
 import shutil
@@ -29,6 +28,7 @@ from semantik.backup.database import backup_database
 from semantik.backup.errors import ArchiveRefused
 from semantik.backup.manifest import MANIFEST_NAME, Manifest, Versions, verify_files
 from semantik.backup.shardtar import safe_extractall
+from semantik.backup.status import record_run, write_textfile
 from semantik.backup.units import exclusive_lock
 from semantik.backup.vectors import open_store, served_model, vecpipe_running
 from semantik.shared.settings import Settings
@@ -204,40 +204,24 @@ def open_archive(archive: Path, settings: Settings, staging: Path) -> Manifest:
 
 def write_status(settings: Settings, dest: Path, result: BackupResult | None, error: str) -> None:
     """status.json in the backup dir (and Prometheus text if configured) for alerting."""
-    path = dest / "status.json"
-    try:
-        previous = json.loads(path.read_text())
-    except (OSError, ValueError):
-        previous = {}
-    now = time.time()
-    status = {
-        "last_run": now,
-        "last_result": "ok" if result else "failed",
-        "last_error": error,
-        "last_success": now if result else previous.get("last_success"),
-        "last_archive": str(result.archive) if result else previous.get("last_archive"),
-        "last_size_bytes": result.size if result else previous.get("last_size_bytes"),
-        "last_duration_seconds": round(result.seconds, 3) if result else None,
+    kept = {
+        "last_archive": str(result.archive) if result else None,
+        "last_size_bytes": result.size if result else None,
     }
-    dest.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(status, indent=2))
-    tmp.rename(path)
+    run = {"last_duration_seconds": round(result.seconds, 3) if result else None}
+    status = record_run(dest / "status.json", bool(result), error, kept, run)
     if settings.backup_metrics_file is not None:
-        lines = [
-            "# HELP semantik_backup_last_success_timestamp_seconds Last successful backup.",
-            "# TYPE semantik_backup_last_success_timestamp_seconds gauge",
-            f"semantik_backup_last_success_timestamp_seconds {status['last_success'] or 0}",
-            "# HELP semantik_backup_last_run_success 1 if the last backup run succeeded.",
-            "# TYPE semantik_backup_last_run_success gauge",
-            f"semantik_backup_last_run_success {1 if result else 0}",
-            "# HELP semantik_backup_last_size_bytes Size of the last successful archive.",
-            "# TYPE semantik_backup_last_size_bytes gauge",
-            f"semantik_backup_last_size_bytes {status['last_size_bytes'] or 0}",
-        ]
-        metrics = settings.backup_metrics_file
-        metrics.parent.mkdir(parents=True, exist_ok=True)  # before the node exporter is installed
-        tmp = metrics.with_name(metrics.name + ".tmp")
-        tmp.write_text("\n".join(lines) + "\n")
-        tmp.chmod(0o644)  # the node exporter reads it as its own user
-        tmp.rename(metrics)
+        write_textfile(
+            settings.backup_metrics_file,
+            [
+                "# HELP semantik_backup_last_success_timestamp_seconds Last successful backup.",
+                "# TYPE semantik_backup_last_success_timestamp_seconds gauge",
+                f"semantik_backup_last_success_timestamp_seconds {status['last_success'] or 0}",
+                "# HELP semantik_backup_last_run_success 1 if the last backup run succeeded.",
+                "# TYPE semantik_backup_last_run_success gauge",
+                f"semantik_backup_last_run_success {1 if result else 0}",
+                "# HELP semantik_backup_last_size_bytes Size of the last successful archive.",
+                "# TYPE semantik_backup_last_size_bytes gauge",
+                f"semantik_backup_last_size_bytes {status['last_size_bytes'] or 0}",
+            ],
+        )

@@ -14,7 +14,6 @@ reported, not judged. The drill fails when the archive cannot be restored and re
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import sqlite3
 import tempfile
@@ -29,6 +28,7 @@ from semantik.backup.archive import DB_ENTRY, open_archive
 from semantik.backup.database import check_database
 from semantik.backup.errors import ArchiveRefused, BackupError
 from semantik.backup.ownership import match_owner
+from semantik.backup.status import record_run, write_textfile
 from semantik.backup.units import exclusive_lock
 from semantik.backup.vectors import EmbeddedStore, vecpipe_client
 from semantik.shared.settings import Settings
@@ -124,26 +124,14 @@ def run_drill(settings: Settings, archive: Path | None = None) -> DrillResult:
 
 def write_drill_status(settings: Settings, result: DrillResult | None, error: str) -> None:
     """status-drill.json in the backup dir, and Prometheus text when configured."""
-    path = settings.backup_dir / STATUS_NAME
-    try:
-        previous = json.loads(path.read_text())
-    except (OSError, ValueError):
-        previous = {}
-    now = time.time()
-    status = {
-        "last_run": now,
-        "last_result": "ok" if result else "failed",
-        "last_error": error,
-        "last_success": now if result else previous.get("last_success"),
-        "last_archive": str(result.archive) if result else previous.get("last_archive"),
+    kept = {"last_archive": str(result.archive) if result else None}
+    run = {
         "last_duration_seconds": round(result.seconds, 3) if result else None,
         "restored": result.restored if result else {},
         "live": result.live if result else {},
     }
-    settings.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(status, indent=2))
-    tmp.rename(path)
+    status = record_run(settings.backup_dir / STATUS_NAME, bool(result), error, kept, run)
+    now = status["last_run"]
     metrics = settings.restore_drill_metrics_file
     if metrics is None:
         return
@@ -173,8 +161,4 @@ def write_drill_status(settings: Settings, result: DrillResult | None, error: st
                 for k in KINDS
                 if k in counts
             ]
-    metrics.parent.mkdir(parents=True, exist_ok=True)
-    tmp = metrics.with_name(metrics.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.chmod(0o644)
-    tmp.rename(metrics)
+    write_textfile(metrics, lines)
