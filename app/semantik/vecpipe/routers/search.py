@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.embedding import canonical
-from semantik.shared.passages import best_passage, sentence_spans
+from semantik.shared.passages import best_passage, sentence_spans, stored_answer
 from semantik.shared.schemas import (
     Passage,
     PassagesRequest,
@@ -49,9 +49,11 @@ async def search(
         )
     mode = body.mode or services.settings.default_search_mode
     dense = sparse = None
-    if mode in ("dense", "hybrid") or body.explain:
+    query_vector = None
+    if mode in ("dense", "hybrid") or body.explain or body.answers:
         require_served_model(collection, services)
-        dense = (await services.embed_query(body.query)).tolist()
+        query_vector = await services.embed_query(body.query)
+        dense = query_vector.tolist()
     if mode in ("keyword", "hybrid") or body.explain:
         sparse = services.bm25.query(body.query)
     embedded = time.perf_counter()
@@ -68,6 +70,10 @@ async def search(
     hits = await asyncio.to_thread(services.store.search, collection.name, query)
     dense_scores, keyword_scores = (
         await _explain(services, collection.name, query, hits) if body.explain else ({}, {})
+    )
+    answers = (
+        [stored_answer(str(h.payload.get("text", "")), h.payload, query_vector) for h in hits]
+        if body.answers else [None] * len(hits)
     )
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
@@ -87,8 +93,9 @@ async def search(
                 end=int(h.payload.get("end", 0)),
                 dense_score=dense_scores.get(h.id),
                 keyword_score=keyword_scores.get(h.id),
+                answer=Passage(start=a[0], end=a[1], score=round(a[2], 4)) if a else None,
             )
-            for h in hits
+            for h, a in zip(hits, answers, strict=True)
         ],
         timings=SearchTimings(
             embed_ms=round((embedded - start) * 1000, 3),
