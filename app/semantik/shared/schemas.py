@@ -139,9 +139,9 @@ class SearchRequest(StrictRequest):
     answers: bool = Field(
         False,
         description=(
-            "Also give every hit its answer passage: the sentence(s) of its text closest to the "
-            "query, from sentence vectors stored at indexing (no model work); null for chunks "
-            "indexed before those were stored."
+            "Also give the best two hits of each document their answer passage: the "
+            "sentence(s) of the text closest to the query, from sentence vectors stored at "
+            "indexing (no model work); null for chunks indexed before those were stored."
         ),
     )
 
