@@ -115,8 +115,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=10,
         )
         return EXIT_OK
-    # gunicorn takes systemd's socket itself (LISTEN_FDS/LISTEN_PID: execv keeps this pid).
+    # gunicorn gets systemd's socket as --bind fd://3 only: left in LISTEN_FDS too (execv keeps
+    # this pid) it would open it twice, and the second open fails (EBADF: the first closed it).
     bind = f"fd://{inherited}" if inherited is not None else f"{host}:{port}"
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)
     argv = [
         sys.executable, "-m", "gunicorn", f"{factory}()",
         "--worker-class", "uvicorn.workers.UvicornWorker",

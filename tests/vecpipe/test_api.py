@@ -263,3 +263,34 @@ async def test_answer_passages_embed_each_sentence_once(vecpipe_app, vecpipe_cli
     # The next search on these documents (another query, the next page) reuses the sentences.
     again = await vecpipe_client.post("/passages", json={**body, "query": "bee dances"})
     assert again.status_code == 200 and len(embedded) == 3, embedded
+
+
+async def test_search_answers_from_sentences_stored_at_indexing(vecpipe_app, vecpipe_client):
+    text = (
+        "Honeybees live in colonies of thousands of workers. A forager tells her sisters where "
+        "food is with the waggle dance: its angle gives the direction relative to the sun. "
+        "Drones do not collect nectar."
+    )
+    chunk = {**chunks_for({"bees.txt": text})[0], "context": "Honeybees\n\nnotes/bees.txt"}
+    assert (await vecpipe_client.post("/collections", json={"name": "bees"})).status_code == 201
+    r = await vecpipe_client.post("/collections/bees/points", json={"chunks": [chunk]})
+    assert r.status_code == 200, r.text
+    batcher = vecpipe_app.state.services.batcher
+    kinds: list[str] = []
+    embed = batcher.embed
+
+    async def counting(batch, kind="passage"):
+        kinds.append(kind)
+        return await embed(batch, kind)
+
+    batcher.embed = counting
+    body = {"query": "how do bees tell each other where flowers are", "answers": True}
+    r = await vecpipe_client.post("/collections/bees/search", json=body)
+    assert r.status_code == 200, r.text
+    answer = r.json()["hits"][0]["answer"]
+    # The sentence that answers, in the stored text's offsets (the context is not part of it).
+    assert "waggle dance" in text[answer["start"] : answer["end"]], answer
+    assert 0.2 < answer["score"] <= 1.0
+    assert kinds == ["query"], kinds  # the query only: no sentence was embedded to answer
+    plain = await vecpipe_client.post("/collections/bees/search", json={"query": "bees"})
+    assert plain.json()["hits"][0]["answer"] is None  # only asked for

@@ -121,3 +121,28 @@ async def test_api_requests_are_merged(vecpipe_app, vecpipe_client):
     text = (await vecpipe_client.get("/metrics")).text
     assert f"semantik_embed_batches_total {float(stats.batches)}" in text
     assert 'semantik_texts_embedded_total{kind="query"} 6.0' in text
+
+
+async def test_span_vectors_come_from_the_same_pass_and_plain_requests_share_it(embedder):
+    """A request with sentence spans (indexing) and a plain one (a passage) share one model
+    call; both get exactly the vectors ``encode`` gives, and the spans their own vectors."""
+    batcher = EmbedBatcher(embedder, batch_size=64, wait_ms=50)
+    long = "Bees dance to show where food is. The angle points the way. " * 3
+    texts = [long, "Short text about lighthouses and their flashing pattern."]
+    spans = [[(0, 33), (34, 60), (9999, 10010)], [(0, 10)]]
+    await batcher.start()
+    try:
+        (vectors, pooled), plain = await asyncio.gather(
+            batcher.embed_with_spans(texts, spans), batcher.embed(["another passage"])
+        )
+    finally:
+        await batcher.stop()
+    assert batcher.stats.batches == 1
+    np.testing.assert_allclose(vectors, embedder.encode(texts), atol=1e-5)
+    np.testing.assert_allclose(plain[0], embedder.encode(["another passage"])[0], atol=1e-5)
+    assert [len(p) for p in pooled] == [3, 1]
+    np.testing.assert_allclose(np.linalg.norm(pooled[0][:2], axis=1), 1.0, atol=1e-5)
+    assert not pooled[0][2].any()  # a span past the text has no token: a zero vector
+    # A sentence's pooled vector is close to that sentence embedded alone.
+    alone = embedder.encode([long[0:33]])[0]
+    assert float(pooled[0][0] @ alone) > 0.6

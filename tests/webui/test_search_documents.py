@@ -42,12 +42,10 @@ async def test_every_question_finds_its_document_and_nonsense_finds_nothing(webu
         paths = [r["path"] for r in page["results"]]
         assert not page["no_good_match"] and paths[0] == f"samples/{name}", (question, paths)
         assert page["results"][0]["strength"] in ("strong", "fair", "weak")
-        # The answer sentence leads the top search_answer_results (3) results only: embedding
-        # sentences is the main cost of a search; the rest show the query's words.
+        # Every result leads with its answer sentence: the sentence vectors were stored at
+        # indexing, so answering costs a search no model work.
         answered = [r["passage"]["answer"] is not None for r in page["results"]]
-        assert answered[:3] == [True] * min(3, len(answered)) and not any(answered[3:]), (
-            question, answered,
-        )
+        assert all(answered), (question, answered)
     for junk in SPEC["junk"]:
         for mode in ("hybrid", "dense", "keyword"):
             page = await search(webui, query=junk, mode=mode)

@@ -123,3 +123,17 @@ def test_restart_on_the_same_socket_fails_no_request(listener, tmp_path):
     failed = [s for s in statuses if s != 200]
     print(f"restart on a held socket: {len(statuses)} requests, {len(failed)} failed")
     assert failed == [], failed
+
+
+def test_several_workers_share_the_inherited_socket(listener, tmp_path, monkeypatch):
+    # SEMANTIK_WORKERS > 1 runs gunicorn on the same socket (fd://3); it must not also read
+    # LISTEN_FDS, or it opens the socket twice and fails to start (EBADF).
+    monkeypatch.setenv("SEMANTIK_WORKERS", "2")
+    port = listener.getsockname()[1]
+    proc = start(listener, tmp_path, "workers")
+    try:
+        assert [get(port) for _ in range(10)] == [200] * 10, (tmp_path / "workers.log").read_text()
+        log = (tmp_path / "workers.log").read_text()
+        assert log.count("Booting worker") == 2, log
+    finally:
+        stop(proc)

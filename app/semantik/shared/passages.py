@@ -1,12 +1,16 @@
 """Sentences of a passage, and which of them answers a query best (given their similarities).
 
-Pure text functions: vecpipe embeds the sentences (it owns the model), webui only shows the
-offsets these return.
+Pure functions: vecpipe embeds the sentences (it owns the model), webui only shows the offsets
+these return. Indexing stores each chunk's sentence spans and vectors with the chunk
+(``pack_vectors``), so a search compares them with the query instead of embedding them.
 """
 
 from __future__ import annotations
 
+import base64
 import re
+
+import numpy as np
 
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before whitespace,
 # at a blank line, or at a line break before a capital, digit or list mark (headings, list items,
@@ -65,3 +69,29 @@ def best_passage(
             other = max(neighbours, key=lambda i: similarities[i])
             start, end = min(start, spans[other][0]), max(end, spans[other][1])
     return start, end, similarities[best]
+
+
+def pack_vectors(vectors: np.ndarray) -> str:
+    """Sentence vectors as a payload string: float16 rows, base64 (a third of a JSON float list's
+    size; float16 keeps cosine to ~1e-3, plenty to pick a sentence)."""
+    return base64.b64encode(np.asarray(vectors, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack_vectors(packed: str, dimension: int) -> np.ndarray:
+    """The rows ``pack_vectors`` stored, as float32."""
+    flat = np.frombuffer(base64.b64decode(packed), dtype="<f2")
+    return flat.reshape(-1, dimension).astype(np.float32)
+
+
+def stored_answer(
+    text: str, payload: dict, query: np.ndarray
+) -> tuple[int, int, float] | None:
+    """The answer passage of a stored chunk from its stored sentence spans and vectors, or None
+    when it has none (indexed before they were stored)."""
+    spans, packed = payload.get("sentences"), payload.get("sentence_vectors")
+    if not spans or not isinstance(packed, str):
+        return None
+    vectors = unpack_vectors(packed, query.shape[0])
+    if len(vectors) != len(spans):
+        return None
+    return best_passage(text, [(int(a), int(b)) for a, b in spans], (vectors @ query).tolist())

@@ -136,6 +136,20 @@ class SearchRequest(StrictRequest):
             "lookups restricted to the hits."
         ),
     )
+    answers: bool = Field(
+        False,
+        description=(
+            "Also give the best two hits of each document their answer passage: the "
+            "sentence(s) of the text closest to the query, from sentence vectors stored at "
+            "indexing (no model work); null for chunks indexed before those were stored."
+        ),
+    )
+
+
+class Passage(BaseModel):
+    start: int = Field(description="[start, end) character offsets in the text.")
+    end: int
+    score: float = Field(description="Cosine similarity of the passage to the query.")
 
 
 class SearchHit(BaseModel):
@@ -149,17 +163,12 @@ class SearchHit(BaseModel):
     end: int = 0
     dense_score: float | None = Field(None, description="explain: cosine similarity.")
     keyword_score: float | None = Field(None, description="explain: BM25 score, null: no word.")
+    answer: Passage | None = Field(None, description="answers: the answer passage in text.")
 
 
 class PassagesRequest(StrictRequest):
     query: str = Field(min_length=1, max_length=2000)
     texts: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=100)
-
-
-class Passage(BaseModel):
-    start: int = Field(description="[start, end) character offsets in the text.")
-    end: int
-    score: float = Field(description="Cosine similarity of the passage to the query.")
 
 
 class PassagesResponse(BaseModel):

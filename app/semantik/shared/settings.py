@@ -215,8 +215,9 @@ class Settings(BaseSettings):
     answer_sentence_cache: int = Field(
         4096, ge=0, le=1_000_000,
         description=(
-            "Answer-passage sentence vectors vecpipe keeps (least recently used go; 4096 take "
-            "6 MiB at 384 dimensions): the documents that top searches recur. 0: none."
+            "Answer-passage sentence vectors vecpipe keeps for chunks indexed before sentence "
+            "vectors were stored (least recently used go; 4096 take 6 MiB at 384 dimensions). "
+            "0: none."
         ),
     )
 
@@ -248,9 +249,10 @@ class Settings(BaseSettings):
     search_answer_results: int = Field(
         3, ge=0, le=50,
         description=(
-            "Results at the top of each search page led by their answer sentence (vecpipe "
-            "embeds the sentences of their best chunks: the main cost of a search); the others "
-            "show the query's words. 0: none."
+            "For chunks indexed before sentence vectors were stored: results at the top of a "
+            "search page whose answer sentence vecpipe embeds at search time (the others show "
+            "the query's words). Chunks indexed since answer every result at no model cost. "
+            "0: none."
         ),
     )
     index_batch_chunks: int = Field(

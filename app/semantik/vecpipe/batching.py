@@ -36,20 +36,31 @@ class _Job:
     texts: list[str]
     kind: str
     future: asyncio.Future
+    # Per text, character spans to get vectors for too (Embedder.encode_with_sentences); None:
+    # plain vectors.
+    spans: list[list[tuple[int, int]]] | None = None
     enqueued: float = field(default_factory=time.perf_counter)
     done: int = 0  # texts already embedded
     parts: list[np.ndarray] = field(default_factory=list)
+    span_parts: list[np.ndarray] = field(default_factory=list)
     order: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.order = np.argsort([len(t) for t in self.texts], kind="stable")
         self.texts = [self.texts[i] for i in self.order]
+        if self.spans is not None:
+            self.spans = [self.spans[i] for i in self.order]
 
-    def result(self) -> np.ndarray:
+    def result(self) -> np.ndarray | tuple[np.ndarray, list[np.ndarray]]:
         vectors = self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
         restored = np.empty_like(vectors)
         restored[self.order] = vectors
-        return restored
+        if self.spans is None:
+            return restored
+        by_text: list[np.ndarray] = [vectors[:0]] * len(self.span_parts)
+        for sorted_at, original in enumerate(self.order):
+            by_text[original] = self.span_parts[sorted_at]
+        return restored, by_text
 
     def priority(self) -> tuple[bool, bool, float]:
         return (self.kind != "query", self.done > 0, self.enqueued)
@@ -109,6 +120,19 @@ class EmbedBatcher:
         await self._queue.put(_Job(list(texts), kind, future))
         return await future
 
+    async def embed_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors of ``texts`` and, from the same model pass, a vector per character
+        span of each text (Embedder.encode_with_sentences)."""
+        if self._queue is None:
+            raise RuntimeError("the embedding queue is not running")
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32), []
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Job(list(texts), "passage", future, spans=list(spans)))
+        return await future
+
     def _take_queued(self, pending: list[_Job]) -> None:
         while True:
             try:
@@ -160,19 +184,29 @@ class EmbedBatcher:
             await self._encode(loop, kind, pieces)
             pending[:] = [j for j in pending if not j.future.done()]
 
-    def _timed_encode(self, texts: list[str], kind: str) -> tuple[np.ndarray, float]:
+    @staticmethod
+    def _timed(fn, *args):  # type: ignore[no-untyped-def]
         began = time.perf_counter()
-        vectors = self.embedder.encode(texts, kind)
-        return vectors, time.perf_counter() - began
+        out = fn(*args)
+        return out, time.perf_counter() - began
 
     async def _encode(self, loop, kind: str, pieces: list[tuple[_Job, int, int]]) -> None:
         texts = [t for job, start, end in pieces for t in job.texts[start:end]]
+        with_spans = any(job.spans is not None for job, _, _ in pieces)
         try:
             # Timed in the model thread: the event loop may take a while to resume this
             # coroutine, and that is not model time.
-            vectors, elapsed = await loop.run_in_executor(
-                self._executor, self._timed_encode, texts, kind
-            )
+            if with_spans:  # texts of plain jobs ask for no spans: the same vectors
+                spans = [s for job, start, end in pieces
+                         for s in (job.spans[start:end] if job.spans is not None
+                                   else [[]] * (end - start))]
+                (vectors, pooled), elapsed = await loop.run_in_executor(
+                    self._executor, self._timed, self.embedder.encode_with_sentences, texts, spans
+                )
+            else:
+                vectors, elapsed = await loop.run_in_executor(
+                    self._executor, self._timed, self.embedder.encode, texts, kind
+                )
         except Exception as exc:  # each waiting request gets the error, the worker lives on
             log.exception("embedding a batch of %d texts failed", len(texts))
             for job, _, _ in pieces:
@@ -191,6 +225,8 @@ class EmbedBatcher:
         offset = 0
         for job, start, end in pieces:
             job.parts.append(vectors[offset : offset + end - start])
+            if job.spans is not None:
+                job.span_parts.extend(pooled[offset : offset + end - start])
             offset += end - start
             job.done = end
             if job.done == len(job.texts) and not job.future.done():

@@ -20,8 +20,11 @@ from semantik.webui.vecpipe_client import VecpipeClient
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/login")
 
+# Dependencies that only read app state are ``async def``: FastAPI runs a plain ``def`` one in
+# its thread pool, a thread hop per dependency per request for nothing (bench/bench_search.py).
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -33,11 +36,11 @@ def get_db(request: Request) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def get_vecpipe(request: Request) -> VecpipeClient:
+async def get_vecpipe(request: Request) -> VecpipeClient:
     return request.app.state.vecpipe
 
 
-def get_runner(request: Request) -> JobRunner:
+async def get_runner(request: Request) -> JobRunner:
     return request.app.state.runner
 
 
@@ -74,11 +77,13 @@ def current_principal(
     return _authenticate(credentials.credentials if credentials else None, settings, conn)
 
 
-def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> accounts.User:
+async def current_user(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> accounts.User:
     return principal.user
 
 
-def require_admin(user: Annotated[accounts.User, Depends(current_user)]) -> accounts.User:
+async def require_admin(user: Annotated[accounts.User, Depends(current_user)]) -> accounts.User:
     if not user.is_admin:
         raise Forbidden("administrator rights required")
     return user

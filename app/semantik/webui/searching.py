@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
+from semantik.shared import schemas
 from semantik.shared.schemas import SearchFilter, SearchHit, SearchModeName, SearchRequest
 from semantik.shared.settings import Settings
 from semantik.webui import catalog
@@ -27,7 +28,9 @@ POOL_CHUNKS = 100
 # Other passages of a document listed under its best one.
 MORE_PASSAGES = 5
 # Chunks of a result searched for its answer sentence: the best two (a sentence can straddle two
-# chunks). Which results get one: settings.search_answer_results.
+# chunks). Every result on the page gets one from the sentence vectors stored at indexing; for
+# chunks indexed before those were stored, only the first settings.search_answer_results do
+# (vecpipe embeds their sentences then).
 ANSWER_CHUNKS = 2
 # A document matches "on words" when its chunks hold at least this share of the query's terms.
 WORD_COVERAGE = 0.5
@@ -228,6 +231,7 @@ async def search(
         requests.append((collection, SearchRequest(
             query=query, k=POOL_CHUNKS, mode=mode, model=collection.model,
             filter=flt if (flt.path_prefix or flt.document_ids) else None, explain=True,
+            answers=True,
         )))
     responses = await asyncio.gather(*(vecpipe.search(c.name, r) for c, r in requests))
 
@@ -281,13 +285,41 @@ async def search(
             for h in result.hits[: 1 + MORE_PASSAGES]
         ]
         result.more_passages = others
-    await _answer_passages(vecpipe, query, terms, page[: settings.search_answer_results])
+    unanswered = [r for r in page if not _stored_answer(r, terms)]
+    await _answer_passages(vecpipe, query, terms, unanswered[: settings.search_answer_results])
     indexing = catalog.indexing_collections(conn, list(by_id)) if by_id else set()
     return SearchPage(
         model=served.name, results=page, total=len(kept), offset=offset,
         next_offset=offset + k if offset + k < len(kept) else None,
         no_good_match=not kept, indexing=sorted(by_id[i].name for i in indexing),
     )
+
+
+def _stored_answer(result: DocumentResult, terms: list[str]) -> bool:
+    """Lead ``result`` with the answer vecpipe found in its best chunks' stored sentences; False
+    when they have none stored."""
+    scored = [(h, h.answer) for h in result.hits[:ANSWER_CHUNKS] if h.answer is not None]
+    if not scored:
+        return False
+    _lead_with(result, terms, *max(scored, key=lambda pair: pair[1].score))
+    return True
+
+
+def _lead_with(
+    result: DocumentResult, terms: list[str], hit: SearchHit, answer: schemas.Passage
+) -> None:
+    """Make the chunk holding the answer the result's passage, its snippet centred on it."""
+    best = Passage(
+        hit.chunk_index, hit.start, hit.end,
+        make_snippet(hit.text, terms, focus=(answer.start, answer.end)),
+        answer_start=hit.start + answer.start, answer_end=hit.start + answer.end,
+    )
+    if result.passage is not None and best.chunk_index != result.passage.chunk_index:
+        # The old lead joins the other passages.
+        result.more_passages = [result.passage] + [
+            p for p in result.more_passages if p.chunk_index != best.chunk_index
+        ]
+    result.passage = best
 
 
 async def _answer_passages(
@@ -309,15 +341,4 @@ async def _answer_passages(
     for result, hits in zip(page, candidates, strict=True):
         scored = list(zip(hits, answers[at : at + len(hits)], strict=True))
         at += len(hits)
-        hit, answer = max(scored, key=lambda pair: pair[1].score)
-        best = Passage(
-            hit.chunk_index, hit.start, hit.end,
-            make_snippet(hit.text, terms, focus=(answer.start, answer.end)),
-            answer_start=hit.start + answer.start, answer_end=hit.start + answer.end,
-        )
-        if result.passage is not None and best.chunk_index != result.passage.chunk_index:
-            # The old lead joins the other passages.
-            result.more_passages = [result.passage] + [
-                p for p in result.more_passages if p.chunk_index != best.chunk_index
-            ]
-        result.passage = best
+        _lead_with(result, terms, *max(scored, key=lambda pair: pair[1].score))

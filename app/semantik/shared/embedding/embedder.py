@@ -245,6 +245,45 @@ class Embedder:
             )
         return l2_normalise(np.asarray(vectors, dtype=np.float32))
 
+    def encode_with_sentences(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors of ``texts`` (as ``encode``) and, from the same forward pass, one
+        vector per [start, end) character span of each text: the mean of the contextual token
+        vectors inside the span, unit length ("late chunking"). The answer sentence of a chunk is
+        then chosen by comparing these with the query, with no model work at search time. A span
+        with no token inside (cut off by the model's length limit) gets a zero vector."""
+        dim = self.dimension
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32), []
+        import torch
+
+        model = self._model
+        shift = len(self.info.spec.passage_prefix or "")
+        if shift:
+            texts = [self.info.spec.passage_prefix + t for t in texts]
+        vectors = np.zeros((len(texts), dim), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float32)] * len(texts)
+        # Longest first, as SentenceTransformer.encode does: each batch pads to similar lengths.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        with self._lock, self._autocast(), torch.inference_mode():
+            for at in range(0, len(texts), self.batch_size):
+                rows = order[at : at + self.batch_size]
+                features = model.tokenizer(
+                    [texts[i] for i in rows], padding=True, truncation=True,
+                    max_length=model.max_seq_length, return_tensors="pt",
+                    return_offsets_mapping=True,
+                )
+                offsets = features.pop("offset_mapping").numpy()
+                features = {k: v.to(model.device) for k, v in features.items()}
+                out = model.forward(features)
+                vectors[rows] = out["sentence_embedding"].float().cpu().numpy()
+                tokens = out["token_embeddings"].float().cpu().numpy()
+                mask = features["attention_mask"].cpu().numpy() > 0
+                for j, i in enumerate(rows):
+                    pooled[i] = _pool_spans(tokens[j], offsets[j], mask[j], spans[i], shift)
+        return l2_normalise(vectors), [l2_normalise(p) for p in pooled]
+
     def tokenizer_json(self) -> str:
         """The fast tokenizer as tokenizer.json text (webui chunks by model tokens with it)."""
         tokenizer = self._model.tokenizer
@@ -261,6 +300,21 @@ class Embedder:
 
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+
+def _pool_spans(
+    tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray,
+    spans: list[tuple[int, int]], shift: int,
+) -> np.ndarray:
+    """Mean token vector per character span (special and padding tokens excluded)."""
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    real = mask & (ends > starts)
+    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    for n, (a, b) in enumerate(spans):
+        inside = real & (starts >= a + shift) & (ends <= b + shift)
+        if inside.any():
+            out[n] = tokens[inside].mean(axis=0)
+    return out
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:

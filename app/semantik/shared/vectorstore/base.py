@@ -106,6 +106,9 @@ class StoreQuery:
     # Brute force instead of the HNSW index: the reference for recall checks (bench).
     exact: bool = False
     fusion: FusionName = "rrf"
+    # Hits' payloads: False for none (scores only), else all fields but those in ``without``.
+    payload: bool = True
+    without: tuple[str, ...] = ()
 
 
 @dataclass

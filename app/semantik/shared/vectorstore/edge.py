@@ -57,6 +57,14 @@ def build_filter(flt: PointFilter | None):
     )
 
 
+def _with_payload(query: StoreQuery):
+    from qdrant_edge import PayloadSelector
+
+    if not query.payload:
+        return False
+    return PayloadSelector.Exclude(list(query.without)) if query.without else True
+
+
 def build_query(query: StoreQuery):
     """The QueryRequest for one search: dense, keyword, or both fused (RRF or DBSF)."""
     from qdrant_edge import Fusion, Prefetch, Query, QueryRequest, SearchParams, SparseVector
@@ -69,7 +77,7 @@ def build_query(query: StoreQuery):
             query=Query.Nearest(list(query.dense), using=DENSE),
             filter=flt,
             score_threshold=query.score_threshold,
-            with_payload=True,
+            with_payload=_with_payload(query),
             params=params,
         )
     sparse = SparseVector(query.sparse.indices, query.sparse.values)
@@ -79,7 +87,7 @@ def build_query(query: StoreQuery):
             query=Query.Nearest(sparse, using=SPARSE),
             filter=flt,
             score_threshold=query.score_threshold,
-            with_payload=True,
+            with_payload=_with_payload(query),
         )
     depth = max(query.k * PREFETCH_FACTOR, 20)
     return QueryRequest(
@@ -95,7 +103,7 @@ def build_query(query: StoreQuery):
             Prefetch(limit=depth, query=Query.Nearest(sparse, using=SPARSE), filter=flt),
         ],
         query=Fusion.Dbsf() if query.fusion == "dbsf" else Fusion.Rrf(k=RRF_K),
-        with_payload=True,
+        with_payload=_with_payload(query),
     )
 
 

@@ -58,7 +58,11 @@ def build_query(query: StoreQuery) -> dict:
     from qdrant_client import models
 
     flt = build_filter(query.filter)
-    common = {"limit": query.k, "with_payload": True}
+    with_payload = (
+        models.PayloadSelectorExclude(exclude=list(query.without))
+        if query.payload and query.without else query.payload
+    )
+    common = {"limit": query.k, "with_payload": with_payload}
     params = models.SearchParams(exact=True) if query.exact else None
     if query.mode == "dense":
         return {

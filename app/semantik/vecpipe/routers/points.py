@@ -8,6 +8,7 @@ import time
 from fastapi import APIRouter
 
 from semantik.shared.api import StrictJSONRoute, error_responses
+from semantik.shared.passages import pack_vectors, sentence_spans
 from semantik.shared.schemas import (
     DeleteDocumentsRequest,
     DeleteDocumentsResponse,
@@ -34,7 +35,14 @@ async def upsert_points(
     # The document's title and path go with every chunk into both vectors (bench_retrieval.py:
     # +0.02 nDCG@10), never into the stored text that snippets are cut from.
     embedded_texts = [f"{c.context}\n\n{c.text}" if c.context else c.text for c in body.chunks]
-    vectors = await services.batcher.embed(embedded_texts, "passage")
+    # Sentence vectors for the answer passage come from the same model pass (late chunking):
+    # spans in the chunk's text, shifted past the context in the embedded text.
+    spans = [sentence_spans(c.text) for c in body.chunks]
+    shifted = [
+        [(a + len(e) - len(c.text), b + len(e) - len(c.text)) for a, b in found]
+        for c, e, found in zip(body.chunks, embedded_texts, spans, strict=True)
+    ]
+    vectors, sentence_vectors = await services.batcher.embed_with_spans(embedded_texts, shifted)
     embedded = time.perf_counter()
     points = [
         StorePoint(
@@ -49,9 +57,13 @@ async def upsert_points(
                 "text": chunk.text,
                 "start": chunk.start,
                 "end": chunk.end,
+                "sentences": [list(span) for span in found],
+                "sentence_vectors": pack_vectors(pooled),
             },
         )
-        for chunk, embedded_text, vector in zip(body.chunks, embedded_texts, vectors, strict=True)
+        for chunk, embedded_text, vector, found, pooled in zip(
+            body.chunks, embedded_texts, vectors, spans, sentence_vectors, strict=True
+        )
     ]
     # A collection deleted while we were embedding: CollectionNotFoundError, a 404 (app.py).
     pending = await asyncio.to_thread(services.store.upsert, collection.name, points)

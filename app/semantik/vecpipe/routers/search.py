@@ -1,5 +1,6 @@
-"""Search one collection: dense, keyword (BM25) or hybrid (both fused by RRF, the default);
-and the answer passage: the sentences of given texts closest to a query."""
+"""Search one collection: dense, keyword (BM25) or hybrid (both fused, DBSF by default); each
+hit's answer passage from the sentence vectors stored at indexing; and, for chunks indexed
+before those were stored, the answer passage of given texts (their sentences embedded)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.embedding import canonical
-from semantik.shared.passages import best_passage, sentence_spans
+from semantik.shared.passages import best_passage, sentence_spans, stored_answer
 from semantik.shared.schemas import (
     Passage,
     PassagesRequest,
@@ -24,6 +25,10 @@ from semantik.shared.vectorstore import PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 from semantik.vecpipe.runtime import Services
 
+# Payload fields holding a chunk's sentence spans and vectors (routers/points.py).
+SENTENCE_FIELDS = ("sentences", "sentence_vectors")
+# Chunks per document answered on request: the best two (a sentence can straddle a chunk edge).
+ANSWER_CHUNKS = 2
 # No prefix: /passages is not about one collection.
 router = APIRouter(tags=["search"], route_class=StrictJSONRoute, responses=error_responses(413))
 
@@ -49,9 +54,11 @@ async def search(
         )
     mode = body.mode or services.settings.default_search_mode
     dense = sparse = None
-    if mode in ("dense", "hybrid") or body.explain:
+    query_vector = None
+    if mode in ("dense", "hybrid") or body.explain or body.answers:
         require_served_model(collection, services)
-        dense = (await services.embed_query(body.query)).tolist()
+        query_vector = await services.embed_query(body.query)
+        dense = query_vector.tolist()
     if mode in ("keyword", "hybrid") or body.explain:
         sparse = services.bm25.query(body.query)
     embedded = time.perf_counter()
@@ -64,11 +71,14 @@ async def search(
         filter=PointFilter(flt.document_ids, flt.paths, flt.path_prefix) if flt else None,
         score_threshold=body.score_threshold,
         fusion=body.fusion or services.settings.search_fusion,
+        # The stored sentences are read only to answer (about 10 KiB a chunk).
+        without=() if body.answers else SENTENCE_FIELDS,
     )
     hits = await asyncio.to_thread(services.store.search, collection.name, query)
     dense_scores, keyword_scores = (
         await _explain(services, collection.name, query, hits) if body.explain else ({}, {})
     )
+    answers = _answers(hits, query_vector) if body.answers else [None] * len(hits)
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
     return SearchResponse(
@@ -87,8 +97,9 @@ async def search(
                 end=int(h.payload.get("end", 0)),
                 dense_score=dense_scores.get(h.id),
                 keyword_score=keyword_scores.get(h.id),
+                answer=Passage(start=a[0], end=a[1], score=round(a[2], 4)) if a else None,
             )
-            for h in hits
+            for h, a in zip(hits, answers, strict=True)
         ],
         timings=SearchTimings(
             embed_ms=round((embedded - start) * 1000, 3),
@@ -96,6 +107,21 @@ async def search(
             total_ms=round((time.perf_counter() - start) * 1000, 3),
         ),
     )
+
+
+def _answers(hits: list, query_vector) -> list[tuple[int, int, float] | None]:
+    """The answer passage of the best ANSWER_CHUNKS hits of each document (hits come best first),
+    from the sentence vectors stored with them; None for the others."""
+    seen: dict[str, int] = {}
+    out: list[tuple[int, int, float] | None] = []
+    for h in hits:
+        document = str(h.payload.get("document_id", ""))
+        seen[document] = seen.get(document, 0) + 1
+        out.append(
+            stored_answer(str(h.payload.get("text", "")), h.payload, query_vector)
+            if seen[document] <= ANSWER_CHUNKS else None
+        )
+    return out
 
 
 async def _explain(
@@ -113,7 +139,7 @@ async def _explain(
             continue
         lookup = StoreQuery(
             mode=mode, k=len(hits), dense=query.dense, sparse=query.sparse, filter=restrict,
-            exact=True,
+            exact=True, payload=False,
         )
         found = await asyncio.to_thread(services.store.search, name, lookup)
         scores.append({h.id: h.score for h in found})
