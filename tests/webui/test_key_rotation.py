@@ -198,3 +198,38 @@ def test_keyring_tool_edits_in_place_and_prints_ids_only(tmp_path, capsys):
     settings = Settings(_env_file=None, internal_api_key=path.read_text())
     assert settings.internal_api_key_current == keyring.parse(path.read_text())[0].secret
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_admin_password_rotation_is_idempotent(test_settings, capsys, monkeypatch):
+    """`users set-password --if-changed` (the playbook's admin_password rotation): the first run
+    sets it and signs the user out, a rerun with the same password changes nothing."""
+    import io
+
+    from semantik.cli import main
+    from semantik.webui import accounts
+    from semantik.webui.db import open_database
+
+    for name, value in {
+        "DATA_DIR": test_settings.data_dir, "DOCUMENTS_ROOT": test_settings.documents_root,
+        "JWT_SECRET": test_settings.jwt_secret.get_secret_value(),
+    }.items():
+        monkeypatch.setenv(f"SEMANTIK_{name}", str(value))
+    conn = open_database(test_settings.database_path)
+    accounts.create_user(conn, "admin", ADMIN_PASSWORD, is_admin=True)
+    conn.close()
+
+    def set_password(password: str) -> str:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        assert main(["users", "set-password", "admin", "--if-changed", "--password-stdin"]) == 0
+        out = capsys.readouterr().out
+        assert password not in out
+        return out
+
+    assert set_password("rotated-admin-password").startswith("password set:")
+    assert set_password("rotated-admin-password").startswith("unchanged:")
+    conn = open_database(test_settings.database_path)
+    try:
+        assert accounts.password_matches(conn, "admin", "rotated-admin-password")
+        assert not accounts.password_matches(conn, "admin", ADMIN_PASSWORD)
+    finally:
+        conn.close()

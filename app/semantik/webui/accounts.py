@@ -118,6 +118,12 @@ def set_admin(conn: sqlite3.Connection, username: str, is_admin: bool) -> User:
     return get_user(conn, username)
 
 
+def password_matches(conn: sqlite3.Connection, username: str, password: str) -> bool:
+    user = get_user(conn, username)
+    row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
+    return security.verify_password(row["password_hash"], password)
+
+
 def set_password(conn: sqlite3.Connection, username: str, password: str) -> User:
     validate_password(password)
     user = get_user(conn, username)
