@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 from semantik.webui.vecpipe_client import VecpipeClient
 
-OLD = "old-internal-key-0123456789abcdef"
-NEW = "new-internal-key-0123456789abcdef"
+OLD = "old-internal-key-0123456789abcdef"  # pragma: allowlist secret (test value)
+NEW = "new-internal-key-0123456789abcdef"  # pragma: allowlist secret (test value)
 
 
 def _vecpipe(test_settings, embedder, ring: str):

@@ -18,8 +18,8 @@ from semantik.webui.app import ConfigurationError, create_app
 
 from tests.webui.conftest import ADMIN_PASSWORD
 
-OLD = "old-signing-key-0123456789abcdef0123456789"
-NEW = "new-signing-key-0123456789abcdef0123456789"
+OLD = "old-signing-key-0123456789abcdef0123456789"  # pragma: allowlist secret (test value)
+NEW = "new-signing-key-0123456789abcdef0123456789"  # pragma: allowlist secret (test value)
 
 
 def bearer(token: str) -> dict[str, str]:

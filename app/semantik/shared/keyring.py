@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         "current": keys[0].kid if keys else None,
         "staged": pending.kid if pending else None,
         "keys": [key.kid for key in keys],
+        "before": [key.kid for key in before],
         "added": added.kid if added and args.action != "promote" else None,
         "promoted": added.kid if added and args.action == "promote" else None,
         "dropped": [key.kid for key in dropped],
