@@ -186,6 +186,10 @@ def cmd_users_set_password(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     with _database(_settings()) as conn:
+        # A rerun of the same rotation: nothing to do, nobody signed out.
+        if args.if_changed and accounts.password_matches(conn, args.name, password):
+            print(f"unchanged: user {args.name!r} already has this password")
+            return EXIT_OK
         accounts.set_password(conn, args.name, password)
     print(f"password set: user {args.name!r} (their sessions were signed out)")
     return EXIT_OK
@@ -442,6 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     password = users.add_parser("set-password", help="set a user's password (from stdin)")
     password.add_argument("name")
     password.add_argument("--password-stdin", action="store_true")
+    password.add_argument(
+        "--if-changed", action="store_true",
+        help="do nothing (and sign nobody out) when the user already has this password",
+    )
     password.set_defaults(func=cmd_users_set_password)
 
     collections = sub.add_parser(

@@ -6,6 +6,7 @@
 - WebApi: Semantik's HTTP API called from a test host (python3 on that host, http or https with a
   CA file), with login and "create a collection and index it to completion";
 - run_cron_line(): a cron.d job's command, run the way cron runs it; check_backup_cron_job();
+- searches_around(), report_searches(): a search loop from the client while an action runs;
 - check_*(): end-to-end checks both Semantik runtimes run (systemd in default, compose in compose).
 """
 
@@ -179,6 +180,87 @@ def https(
 ):
     """(status, body, Headers) of an https request from `host` to nginx at app_ip, CA-checked."""
     return WebApi(host, base=f"https://{app_ip}", cafile=cafile).request(method, path, token, body)
+
+
+# --- searches in a loop while something happens (restarts, upgrades, rotations) -----------------
+SEARCH_CLIENTS = 5
+SEARCH_QUERY = "how do bees pollinate flowers"
+
+# Runs on the client in the background: SEARCH_CLIENTS threads search through nginx until the
+# stop file appears, then write every outcome to the output file.
+SEARCH_LOOP = r"""
+import json, os, ssl, sys, threading, time, urllib.error, urllib.request
+base, token, collection, query, cafile, clients, out, stop = sys.argv[1:9]
+ctx = ssl.create_default_context(cafile=cafile)
+body = json.dumps({"query": query, "collections": [collection], "k": 3}).encode()
+results, lock = [], threading.Lock()
+def search():
+    req = urllib.request.Request(base + "/api/search", data=body, method="POST", headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + token})
+    started = time.time()
+    try:
+        with urllib.request.urlopen(req, timeout=150, context=ctx) as r:
+            status, headers, text = r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, headers, text = e.code, e.headers, e.read().decode()
+    except Exception as e:
+        status, headers, text = 0, {}, repr(e)
+    return {"at": started, "seconds": round(time.time() - started, 3), "status": status,
+            "type": headers.get("Content-Type", ""), "retry_after": headers.get("Retry-After"),
+            "body": "" if status == 200 else text[:300]}
+def loop():
+    while not os.path.exists(stop):
+        result = search()
+        with lock:
+            results.append(result)
+threads = [threading.Thread(target=loop) for _ in range(int(clients))]
+for t in threads: t.start()
+for t in threads: t.join()
+with open(out + ".tmp", "w") as f: json.dump(results, f)
+os.rename(out + ".tmp", out)
+"""
+
+
+def wait_ready(app, port: int, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.run(f"curl -fs -o /dev/null -m 5 http://127.0.0.1:{port}/readyz").rc == 0:
+            return
+        time.sleep(1)
+    raise AssertionError(f"nothing ready on :{port} after {timeout}s")
+
+
+def searches_around(host, app_ip, trusted, searchable, action) -> list[dict]:
+    """Every search the loop made while `action` ran (plus a few seconds on either side)."""
+    token, name = searchable
+    run_id = uuid.uuid4().hex[:8]
+    out, stop = f"/tmp/search-loop-{run_id}.json", f"/tmp/search-loop-{run_id}.stop"
+    args = [f"https://{app_ip}", token, name, SEARCH_QUERY, trusted, str(SEARCH_CLIENTS), out, stop]
+    host.run_expect([0], "nohup python3 -c {} {} >/tmp/search-loop-{}.log 2>&1 &".format(
+        shlex.quote(SEARCH_LOOP), " ".join(shlex.quote(a) for a in args), run_id))
+    time.sleep(3)
+    try:
+        action()
+        time.sleep(3)
+    finally:
+        host.run_expect([0], f"touch {stop}")
+    deadline = time.monotonic() + 200
+    while not host.file(out).exists:
+        assert time.monotonic() < deadline, host.run(f"cat /tmp/search-loop-{run_id}.log").stdout
+        time.sleep(1)
+    return json.loads(host.file(out).content_string)
+
+
+def report_searches(label: str, results: list[dict]) -> tuple[list, list]:
+    """(JSON 503 answers with Retry-After, anything else that is not a 200)."""
+    gaps = [r for r in results if r["status"] == 503
+            and r["type"].startswith("application/json") and r["retry_after"]]
+    failed = [r for r in results if r["status"] != 200 and r not in gaps]
+    slowest = max((r["seconds"] for r in results), default=0)
+    print(f"\n{label}: {len(results)} searches from {SEARCH_CLIENTS} clients, "
+          f"{len(results) - len(gaps) - len(failed)} ok, {len(gaps)} JSON 503, "
+          f"{len(failed)} other failures; slowest {slowest:.1f}s")
+    return gaps, failed
 
 
 # --- cron ----------------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ SNAPSHOT_HEADER_POINTS = "X-Points-Count"
 
 def vecpipe_client(settings: Settings, timeout: float = 600.0) -> httpx.Client:
     headers = {}
-    if settings.internal_api_key is not None:
-        headers["X-API-Key"] = settings.internal_api_key.get_secret_value()
+    if settings.internal_api_key_current is not None:
+        headers["X-API-Key"] = settings.internal_api_key_current
     return httpx.Client(base_url=settings.vecpipe_url, headers=headers, timeout=timeout)
 
 

@@ -63,6 +63,8 @@ def secret_values(settings: Settings) -> list[str]:
         value = getattr(settings, name)
         if hasattr(value, "get_secret_value"):
             values.append(value.get_secret_value())
+    # Each key of a key ring on its own too (a message would hold one key, not the whole ring).
+    values += [key.secret for key in settings.jwt_keys] + settings.internal_api_keys
     return values
 
 

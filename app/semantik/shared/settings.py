@@ -22,6 +22,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SecretsSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
+from semantik.shared import keyring
+
 Device = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "float32", "float16", "bfloat16", "int8"]
 VectorStoreKind = Literal["embedded", "qdrant"]
@@ -152,13 +154,20 @@ class Settings(BaseSettings):
     )
 
     # --- secrets ---------------------------------------------------------------------------
+    # Both may be key rings (semantik.shared.keyring): one key a line, current first, so a
+    # rotation keeps the previous keys accepted for a while.
     jwt_secret: SecretStr | None = Field(
-        None, description="HMAC key signing webui's access tokens (required by webui)."
+        None,
+        description=(
+            "HMAC key signing webui's access tokens (required by webui); or a key ring, one "
+            "'<key id> <key>' a line: signs with the first, accepts tokens of every one."
+        ),
     )
     internal_api_key: SecretStr | None = Field(
         None,
         description=(
-            "Shared key webui sends to vecpipe (X-API-Key). Unset: vecpipe trusts loopback."
+            "Shared key webui sends to vecpipe (X-API-Key). Unset: vecpipe trusts loopback. "
+            "A key ring (one key a line): webui sends the first, vecpipe accepts every one."
         ),
     )
 
@@ -327,7 +336,34 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SEMANTIK_CHUNK_OVERLAP_TOKENS must be smaller than SEMANTIK_CHUNK_TOKENS"
             )
+        for name in ("jwt_secret", "internal_api_key"):
+            value = getattr(self, name)
+            try:
+                keyring.parse(value.get_secret_value() if value is not None else "")
+            except keyring.KeyringError as exc:
+                raise ValueError(
+                    f"SEMANTIK_{name.upper()} is not a valid key ring: {exc}"
+                ) from None
         return self
+
+    # --- key rings ------------------------------------------------------------------------
+    @property
+    def jwt_keys(self) -> list[keyring.Key]:
+        """The JWT signing keys, current first (empty when unset)."""
+        return keyring.parse(self.jwt_secret.get_secret_value()) if self.jwt_secret else []
+
+    @property
+    def internal_api_keys(self) -> list[str]:
+        """Every internal API key vecpipe accepts, the one to send first (empty when unset)."""
+        if self.internal_api_key is None:
+            return []
+        return [key.secret for key in keyring.parse(self.internal_api_key.get_secret_value())]
+
+    @property
+    def internal_api_key_current(self) -> str | None:
+        """The internal API key webui and the CLI send."""
+        keys = self.internal_api_keys
+        return keys[0] if keys else None
 
     # --- derived paths ---------------------------------------------------------------------
     @property

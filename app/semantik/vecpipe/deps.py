@@ -23,13 +23,15 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def require_api_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> None:
-    """When settings.internal_api_key is set, every non-health route needs X-API-Key."""
-    expected = request.app.state.settings.internal_api_key
-    if expected is None:
+    """When settings.internal_api_key is set, every non-health route needs X-API-Key: any key of
+    the ring (during a rotation both the old and the new key are accepted)."""
+    accepted = request.app.state.settings.internal_api_keys
+    if not accepted:
         return
-    if x_api_key is None or not secrets.compare_digest(
-        x_api_key.encode(), expected.get_secret_value().encode()
-    ):
+    given = (x_api_key or "").encode()
+    # Compare with every key (no early exit): the time taken does not tell which one matched.
+    matches = [secrets.compare_digest(given, key.encode()) for key in accepted]
+    if x_api_key is None or not any(matches):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or wrong X-API-Key header",

@@ -118,6 +118,12 @@ def set_admin(conn: sqlite3.Connection, username: str, is_admin: bool) -> User:
     return get_user(conn, username)
 
 
+def password_matches(conn: sqlite3.Connection, username: str, password: str) -> bool:
+    user = get_user(conn, username)
+    row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
+    return security.verify_password(row["password_hash"], password)
+
+
 def set_password(conn: sqlite3.Connection, username: str, password: str) -> User:
     validate_password(password)
     user = get_user(conn, username)
@@ -141,7 +147,7 @@ def _revoke_sessions_of(conn: sqlite3.Connection, user_id: int, reason: str) -> 
 
 
 def _issue(
-    conn: sqlite3.Connection, user: User, session_id: str, jwt_secret: str,
+    conn: sqlite3.Connection, user: User, session_id: str, jwt_secret: security.SigningKeys,
     access_minutes: int, session_expires_at: float,
 ) -> IssuedTokens:
     refresh = security.new_refresh_token()
@@ -235,7 +241,7 @@ def failed_attempts(conn: sqlite3.Connection, scope: str, username: str, source:
 
 
 def login(
-    conn: sqlite3.Connection, username: str, password: str, *, jwt_secret: str,
+    conn: sqlite3.Connection, username: str, password: str, *, jwt_secret: security.SigningKeys,
     access_minutes: int, refresh_days: int, policy: AttemptPolicy, source: str,
     user_agent: str | None = None,
 ) -> IssuedTokens:
@@ -288,7 +294,8 @@ def change_password(
 
 
 def refresh(
-    conn: sqlite3.Connection, refresh_token: str, *, jwt_secret: str, access_minutes: int
+    conn: sqlite3.Connection, refresh_token: str, *, jwt_secret: security.SigningKeys,
+    access_minutes: int,
 ) -> IssuedTokens:
     """Rotate: the presented refresh token is spent and a new pair is issued. Presenting a spent
     token again means it was copied, so the whole session it belongs to is revoked."""

@@ -44,11 +44,15 @@ def check_settings(settings: Settings) -> None:
             "start without one. Generate one with `python -c 'import secrets; "
             "print(secrets.token_urlsafe(48))'` and put it in the environment or the secrets dir."
         )
-    if len(settings.jwt_secret.get_secret_value()) < MIN_JWT_SECRET_CHARS:
-        raise ConfigurationError(
-            f"SEMANTIK_JWT_SECRET is shorter than {MIN_JWT_SECRET_CHARS} characters; use a long "
-            "random value (e.g. secrets.token_urlsafe(48))"
-        )
+    keys = settings.jwt_keys
+    if not keys:
+        raise ConfigurationError("SEMANTIK_JWT_SECRET holds no key (only blank or # lines)")
+    for key in keys:
+        if len(key.secret) < MIN_JWT_SECRET_CHARS:
+            raise ConfigurationError(
+                f"SEMANTIK_JWT_SECRET: key {key.kid} is shorter than {MIN_JWT_SECRET_CHARS} "
+                "characters; use a long random value (e.g. secrets.token_urlsafe(48))"
+            )
 
 
 @asynccontextmanager

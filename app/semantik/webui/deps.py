@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from semantik.shared.keyring import Key
 from semantik.shared.settings import Settings
 from semantik.webui import accounts, security
 from semantik.webui.db import connect
@@ -44,9 +45,10 @@ async def get_runner(request: Request) -> JobRunner:
     return request.app.state.runner
 
 
-def jwt_secret(settings: Settings) -> str:
-    assert settings.jwt_secret is not None  # create_app refuses to start without it
-    return settings.jwt_secret.get_secret_value()
+def jwt_keys(settings: Settings) -> list[Key]:
+    keys = settings.jwt_keys
+    assert keys  # create_app refuses to start without them
+    return keys
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _authenticate(token: str | None, settings: Settings, conn: sqlite3.Connectio
     if not token:
         raise Unauthorized("not authenticated: send 'Authorization: Bearer <access token>'")
     try:
-        claims = security.decode_access_token(jwt_secret(settings), token)
+        claims = security.decode_access_token(jwt_keys(settings), token)
     except security.TokenError as exc:
         raise Unauthorized(str(exc)) from exc
     return Principal(accounts.authenticate_access(conn, claims), claims)

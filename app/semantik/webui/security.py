@@ -1,5 +1,9 @@
 """Password hashing (argon2id) and tokens: short-lived HS256 access JWTs and opaque refresh tokens
-that are stored only as SHA-256 hashes."""
+that are stored only as SHA-256 hashes.
+
+Access tokens are signed with the current key of the JWT key ring and carry its id (`kid`);
+a token of any key still in the ring is accepted until it expires, so rotating the key signs
+nobody out (semantik.shared.keyring)."""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from semantik.shared.keyring import Key, derived_kid
 
 JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "semantik-webui"
@@ -73,9 +80,25 @@ class TokenError(Exception):
     pass
 
 
+class _WrongKey(TokenError):
+    """Signed with another key: try the next one of the ring."""
+
+
+# The signing keys: a key ring (current first), or one secret (a ring of one).
+SigningKeys = str | Sequence[Key]
+
+
+def _ring(keys: SigningKeys) -> Sequence[Key]:
+    ring = [Key(derived_kid(keys), keys)] if isinstance(keys, str) else keys
+    if not ring:
+        raise ValueError("no JWT signing key")
+    return ring
+
+
 def create_access_token(
-    secret: str, user_id: int, session_id: str, minutes: int, now: float | None = None
+    keys: SigningKeys, user_id: int, session_id: str, minutes: int, now: float | None = None
 ) -> tuple[str, AccessClaims]:
+    current = _ring(keys)[0]
     issued = time.time() if now is None else now
     claims = AccessClaims(user_id, session_id, uuid.uuid4().hex, issued + minutes * 60)
     token = jwt.encode(
@@ -88,13 +111,38 @@ def create_access_token(
             "aud": JWT_AUDIENCE,
             "typ": "access",
         },
-        secret,
+        current.secret,
         algorithm=JWT_ALGORITHM,
+        headers={"kid": current.kid},
     )
     return token, claims
 
 
-def decode_access_token(secret: str, token: str) -> AccessClaims:
+def _candidates(ring: Sequence[Key], token: str) -> list[Key]:
+    """The key a token names; a token without a kid (issued before key ids) may be any."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError as exc:
+        raise TokenError("invalid access token") from exc
+    if kid is None:
+        return list(ring)
+    return [key for key in ring if key.kid == kid]
+
+
+def decode_access_token(keys: SigningKeys, token: str) -> AccessClaims:
+    candidates = _candidates(_ring(keys), token)
+    if not candidates:
+        # Signed by a key that was dropped from the ring (or never in it).
+        raise TokenError("invalid access token")
+    for key in candidates:
+        try:
+            return _decode(key.secret, token)
+        except _WrongKey:
+            continue
+    raise TokenError("invalid access token")
+
+
+def _decode(secret: str, token: str) -> AccessClaims:
     try:
         payload = jwt.decode(
             token,
@@ -103,6 +151,8 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
             audience=JWT_AUDIENCE,
             options={"require": ["exp", "sub", "sid", "jti"]},
         )
+    except jwt.InvalidSignatureError as exc:
+        raise _WrongKey("invalid access token") from exc
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("access token expired") from exc
     except jwt.InvalidTokenError as exc:

@@ -31,7 +31,7 @@ class VecpipeClient:
     def from_settings(
         cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
     ) -> VecpipeClient:
-        key = settings.internal_api_key.get_secret_value() if settings.internal_api_key else None
+        key = settings.internal_api_key_current
         return cls(settings.vecpipe_url, key, transport=transport)
 
     async def aclose(self) -> None:

@@ -33,7 +33,7 @@ CLI = (
 # Points per collection as vecpipe reports them (read on the host, with the internal API key).
 COUNTS = """python3 -c '
 import json, urllib.request
-key = open("/etc/semantik/secrets/internal_api_key").read().strip()
+key = open("/etc/semantik/secrets/internal_api_key").read().split("\\n")[0].split()[-1]
 req = urllib.request.Request("http://127.0.0.1:8000/collections", headers={"X-API-Key": key})
 print(json.dumps({c["name"]: c["points_count"] for c in json.load(urllib.request.urlopen(req))}))
 '"""

@@ -9,54 +9,13 @@
 Figures (searches, failures, gap) are printed.
 """
 
-import json
-import shlex
 import time
-import uuid
 
 import pytest
 
-from tests.molecule.helpers import WebApi, https
+from tests.molecule.helpers import WebApi, https, report_searches, searches_around, wait_ready
 
 testinfra_hosts = ["clients"]
-
-CLIENTS = 5
-QUERY = "how do bees pollinate flowers"
-
-# Runs on the client in the background: CLIENTS threads search through nginx until the stop file
-# appears, then write every outcome to the output file.
-SEARCH_LOOP = r"""
-import json, os, ssl, sys, threading, time, urllib.error, urllib.request
-base, token, collection, query, cafile, clients, out, stop = sys.argv[1:9]
-ctx = ssl.create_default_context(cafile=cafile)
-body = json.dumps({"query": query, "collections": [collection], "k": 3}).encode()
-results, lock = [], threading.Lock()
-def search():
-    req = urllib.request.Request(base + "/api/search", data=body, method="POST", headers={
-        "Content-Type": "application/json", "Authorization": "Bearer " + token})
-    started = time.time()
-    try:
-        with urllib.request.urlopen(req, timeout=150, context=ctx) as r:
-            status, headers, text = r.status, r.headers, r.read().decode()
-    except urllib.error.HTTPError as e:
-        status, headers, text = e.code, e.headers, e.read().decode()
-    except Exception as e:
-        status, headers, text = 0, {}, repr(e)
-    return {"at": started, "seconds": round(time.time() - started, 3), "status": status,
-            "type": headers.get("Content-Type", ""), "retry_after": headers.get("Retry-After"),
-            "body": "" if status == 200 else text[:300]}
-def loop():
-    while not os.path.exists(stop):
-        result = search()
-        with lock:
-            results.append(result)
-threads = [threading.Thread(target=loop) for _ in range(int(clients))]
-for t in threads: t.start()
-for t in threads: t.join()
-with open(out + ".tmp", "w") as f: json.dump(results, f)
-os.rename(out + ".tmp", out)
-"""
-
 
 @pytest.fixture(scope="module")
 def searchable(host, app, app_ip, trusted):
@@ -69,48 +28,6 @@ def searchable(host, app, app_ip, trusted):
     https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", token)
 
 
-def wait_ready(app, port: int, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if app.run(f"curl -fs -o /dev/null -m 5 http://127.0.0.1:{port}/readyz").rc == 0:
-            return
-        time.sleep(1)
-    raise AssertionError(f"nothing ready on :{port} after {timeout}s")
-
-
-def searches_around(host, app_ip, trusted, searchable, action) -> list[dict]:
-    """Every search the loop made while `action` ran (plus a few seconds on either side)."""
-    token, name = searchable
-    run_id = uuid.uuid4().hex[:8]
-    out, stop = f"/tmp/search-loop-{run_id}.json", f"/tmp/search-loop-{run_id}.stop"
-    args = [f"https://{app_ip}", token, name, QUERY, trusted, str(CLIENTS), out, stop]
-    host.run_expect([0], "nohup python3 -c {} {} >/tmp/search-loop-{}.log 2>&1 &".format(
-        shlex.quote(SEARCH_LOOP), " ".join(shlex.quote(a) for a in args), run_id))
-    time.sleep(3)
-    try:
-        action()
-        time.sleep(3)
-    finally:
-        host.run_expect([0], f"touch {stop}")
-    deadline = time.monotonic() + 200
-    while not host.file(out).exists:
-        assert time.monotonic() < deadline, host.run(f"cat /tmp/search-loop-{run_id}.log").stdout
-        time.sleep(1)
-    return json.loads(host.file(out).content_string)
-
-
-def report(label: str, results: list[dict]) -> tuple[list, list]:
-    """(JSON 503 answers with Retry-After, anything else that is not a 200)."""
-    gaps = [r for r in results if r["status"] == 503
-            and r["type"].startswith("application/json") and r["retry_after"]]
-    failed = [r for r in results if r["status"] != 200 and r not in gaps]
-    slowest = max((r["seconds"] for r in results), default=0)
-    print(f"\n{label}: {len(results)} searches from {CLIENTS} clients, "
-          f"{len(results) - len(gaps) - len(failed)} ok, {len(gaps)} JSON 503, "
-          f"{len(failed)} other failures; slowest {slowest:.1f}s")
-    return gaps, failed
-
-
 def test_restarting_vecpipe_and_webui_fails_no_search(host, app, app_ip, trusted, searchable):
     def restart():
         with app.sudo():
@@ -118,7 +35,7 @@ def test_restarting_vecpipe_and_webui_fails_no_search(host, app, app_ip, trusted
             app.run_expect([0], "systemctl restart semantik-webui.service")
 
     results = searches_around(host, app_ip, trusted, searchable, restart)
-    gaps, failed = report("systemctl restart vecpipe, then webui", results)
+    gaps, failed = report_searches("systemctl restart vecpipe, then webui", results)
     assert len(results) >= 10
     assert failed == [] and gaps == [], (failed + gaps)[:5]
 
@@ -137,7 +54,7 @@ def test_kill_9_of_webui_fails_no_search(host, app, app_ip, trusted, searchable)
         wait_ready(app, 8080)
 
     results = searches_around(host, app_ip, trusted, searchable, kill)
-    gaps, failed = report("kill -9 of webui", results)
+    gaps, failed = report_searches("kill -9 of webui", results)
     assert len(results) >= 10
     # A search the killed process was answering is retried by nginx on the held socket; if one
     # still cannot be answered it must be the JSON 503, never an HTML page. The one exception is

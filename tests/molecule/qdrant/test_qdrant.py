@@ -267,3 +267,36 @@ def test_binds_only_where_configured(host):
         local = [line.split()[3] for line in listening if line.split()[3:4]]
         bound = [a for a in local if a.rsplit(":", 1)[1] == str(port)]
         assert bound == [f"{cfg['host']}:{port}"], bound
+
+
+def test_rotate_secrets_replaces_the_generated_keys_once(host):
+    """playbooks/rotate-secrets.yml -e rotate=qdrant_key: new keys (0600, owner kept), a journal
+    line without them, and a rerun of the same request changes nothing. Last in this module: the
+    keys it leaves are as valid as the first ones (with a binary, the API checks above ran
+    before)."""
+    import re
+
+    from tests.molecule.helpers import REPO, ansible_playbook
+
+    def keys():
+        with host.sudo():
+            return {name: host.file(f"{SECRETS}/{name}").content_string for name in KEYS}
+
+    before = keys()
+    playbook = REPO / "playbooks" / "rotate-secrets.yml"
+    result = ansible_playbook(playbook, "-e", "rotate=qdrant_key", "-e", "rotate_force=true")
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = keys()
+    for name in KEYS:
+        assert after[name] != before[name] and len(after[name]) >= 48
+        assert before[name] not in result.stdout and after[name] not in result.stdout
+        with host.sudo():
+            assert host.file(f"{SECRETS}/{name}").mode == 0o600
+    with host.sudo():
+        journal = host.check_output("journalctl -q -o cat -t semantik-rotate")
+    assert "kind=qdrant_key action=rotated" in journal
+    assert not any(value in journal for value in (*before.values(), *after.values()))
+    again = ansible_playbook(playbook, "-e", "rotate=qdrant_key")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert set(re.findall(r"changed=(\d+)", again.stdout)) == {"0"}, again.stdout[-3000:]
+    assert keys() == after

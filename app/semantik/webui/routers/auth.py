@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, status
 
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.webui import accounts
-from semantik.webui.deps import CurrentPrincipal, CurrentUser, Db, Settings_, jwt_secret
+from semantik.webui.deps import CurrentPrincipal, CurrentUser, Db, Settings_, jwt_keys
 from semantik.webui.schemas import (
     LoginRequest,
     LogoutRequest,
@@ -41,7 +41,7 @@ def _pair(issued: accounts.IssuedTokens) -> TokenPair:
 @router.post("/login", response_model=TokenPair)
 def login(body: LoginRequest, request: Request, settings: Settings_, conn: Db) -> TokenPair:
     issued = accounts.login(
-        conn, body.username, body.password, jwt_secret=jwt_secret(settings),
+        conn, body.username, body.password, jwt_secret=jwt_keys(settings),
         access_minutes=settings.access_token_minutes, refresh_days=settings.refresh_token_days,
         policy=accounts.AttemptPolicy.from_settings(settings), source=client_address(request),
         user_agent=request.headers.get("user-agent"),
@@ -52,7 +52,7 @@ def login(body: LoginRequest, request: Request, settings: Settings_, conn: Db) -
 @router.post("/refresh", response_model=TokenPair)
 def refresh(body: RefreshRequest, settings: Settings_, conn: Db) -> TokenPair:
     issued = accounts.refresh(
-        conn, body.refresh_token, jwt_secret=jwt_secret(settings),
+        conn, body.refresh_token, jwt_secret=jwt_keys(settings),
         access_minutes=settings.access_token_minutes,
     )
     return _pair(issued)
