@@ -16,7 +16,8 @@ export PATH := $(BIN):$(PATH)
 MOLECULE_SCENARIOS := common
 MOLECULE_SCENARIOS += nvidia
 MOLECULE_SCENARIOS += frontdoor
-# compose: builds semantik:cpu in its prepare (make docker-build, cached) and saves it (docker-save).
+# compose: builds semantik:cpu in its prepare (make docker-build, cached) and saves it (docker-save);
+# by default it converges with no route out from build/bundle: `make bundle` first (CI does).
 MOLECULE_SCENARIOS += compose
 MOLECULE_SCENARIOS += qdrant
 MOLECULE_SCENARIOS += default

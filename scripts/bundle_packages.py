@@ -41,6 +41,11 @@ def packages(suite: str) -> list[str]:
     names += _names(_load("semantik/vars/Debian.yml")["_semantik_packages"])
     # cron always; rsync and openssh-client for the optional off-host copy.
     names += _names(_load("backup/vars/Debian.yml")["_backup_packages"])
+    # Monitoring (playbooks/monitoring.yml): exporters on every host (the nginx exporter included:
+    # the proxy runs on them), Prometheus and Alertmanager on the monitoring group.
+    names += _names(_load("node_exporter/vars/main.yml")["_node_exporter_packages"])
+    names += _names(_load("prometheus/vars/main.yml")["_prometheus_packages"])
+    names.append(_load("alertmanager/vars/main.yml")["_alertmanager_package"])
     docker = _load("docker/vars/main.yml")
     release = {"bookworm": "12", "trixie": "13"}[suite]
     if release in docker["_docker_distribution_compose_v2_releases"]:

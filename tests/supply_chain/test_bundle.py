@@ -207,5 +207,9 @@ def test_apt_package_lists_come_from_the_roles():
     bookworm, trixie = listed("bookworm"), listed("trixie")
     # One package from each role that installs any (common, firewall, proxy, semantik, backup).
     assert {"sqlite3", "systemd-timesyncd", "nftables", "nginx", "python3-venv", "cron"} <= bookworm
+    # The monitoring roles (node_exporter with the nginx exporter, prometheus, alertmanager).
+    monitoring = {"prometheus-node-exporter", "prometheus-nginx-exporter", "prometheus",
+                  "prometheus-blackbox-exporter", "prometheus-alertmanager"}
+    assert monitoring <= bookworm and monitoring <= trixie
     # Docker from the distribution only where its compose is v2 (Debian 13).
     assert "docker.io" not in bookworm and {"docker.io", "docker-compose"} <= trixie
