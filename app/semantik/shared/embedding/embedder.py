@@ -335,13 +335,14 @@ class Embedder:
 
 def _rust_tokenizer(model):
     """A copy of the model's fast tokenizer backend set up as SentenceTransformer tokenises
-    (truncate to max_seq_length, pad to the longest of a batch); None when it has none. A copy,
-    so the transformers tokenizer (used by the fallback) keeps its own settings."""
+    (truncate to max_seq_length, pad to the longest of a batch); None when it has none or the
+    model has a default prompt. A copy, so the transformers tokenizer keeps its own settings."""
     from tokenizers import Tokenizer
 
     hf = getattr(model, "tokenizer", None)
     backend = getattr(hf, "backend_tokenizer", None)
-    if backend is None:
+    # A default prompt is prepended by SentenceTransformer.encode: leave such models to it.
+    if backend is None or getattr(model, "default_prompt_name", None):
         return None
     tokenizer = Tokenizer.from_str(backend.to_str())
     tokenizer.enable_truncation(
