@@ -5,8 +5,9 @@ path), same model object, same texts, same run; prints figures, asserts nothing.
 For each of --runs rounds (old and new alternate, so load drift hits both) it prints chunks/s of
   old   Embedder.encode through SentenceTransformer.encode (transformers' tokenizer to tensors)
   new   Embedder.encode through the tokenizers.Tokenizer backend straight to int64 arrays
-and, once, the tokenisation alone of the same batches (transformers' tokenizer call with
-return_tensors="pt" against Tokenizer.encode_batch -> numpy), plus the largest difference between
+with the CPU seconds this process spent on each, and, once, the tokenisation alone of the same
+batches (transformers' tokenizer call with return_tensors="pt" against Tokenizer.encode_batch ->
+numpy), plus the largest difference between
 old and new vectors. Corpus: bench_vecpipe.py's ~120-word chunks of stdlib docstrings.
 
     .venv/bin/python bench/bench_encode.py [--chunks 512] [--device cpu|cuda] [--precision float32]
@@ -32,12 +33,14 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def timed(fn, device: str) -> tuple[float, object]:
+def timed(fn, device: str) -> tuple[float, float, object]:
+    """Wall seconds, this process's CPU seconds (all threads: steadier than wall time on a shared
+    machine), result."""
     sync(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn()
     sync(device)
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def main() -> None:
@@ -69,12 +72,17 @@ def main() -> None:
     old.encode(texts[:64])
     new.encode(texts[:64])
     for run in range(1, args.runs + 1):
-        t_old, v_old = timed(lambda: old.encode(texts), args.device)
-        t_new, v_new = timed(lambda: new.encode(texts), args.device)
+        t_old, c_old, v_old = timed(lambda: old.encode(texts), args.device)
+        t_new, c_new, v_new = timed(lambda: new.encode(texts), args.device)
         bv.say(
             "encode",
             f"run {run}: old (ST encode) / new (Rust tokenizer) chunks/s",
             f"{len(texts) / t_old:8.1f} / {len(texts) / t_new:8.1f}  ({t_old / t_new:.2f}x)",
+        )
+        bv.say(
+            "encode",
+            f"run {run}: old / new CPU seconds of this process",
+            f"{c_old:8.2f} / {c_new:8.2f}  ({c_old / c_new:.2f}x)",
         )
     diff = np.abs(v_old - v_new).max()
     bv.say("encode", "max |old - new| over all vector components", f"{diff:.2e}")
@@ -94,8 +102,8 @@ def main() -> None:
             torch.from_numpy(np.array([e.attention_mask for e in encodings], dtype=np.int64))
             torch.from_numpy(np.array([e.type_ids for e in encodings], dtype=np.int64))
 
-    t_hf, _ = timed(hf_tokenise, "cpu")
-    t_rust, _ = timed(rust_tokenise, "cpu")
+    t_hf, _, _ = timed(hf_tokenise, "cpu")
+    t_rust, _, _ = timed(rust_tokenise, "cpu")
     bv.say(
         "tokenise",
         f"{len(texts)} chunks: transformers call / Rust backend, ms",
