@@ -8,6 +8,11 @@ Precision handling, measured on this project's CPUs (see bench/bench_vecpipe.py)
   float32 (49 vs 131 passages/s) - it buys nothing on these CPUs. bfloat16 is the fast CPU path.
 - CUDA runs float16 (or bfloat16) weights; CUDA int8 loads 8-bit weights through bitsandbytes
   when that package is installed (not shipped, verified only on GPU hosts), else it is refused.
+
+Tokenisation goes through the fast tokenizer's Rust backend straight to int64 arrays: with a small
+model on a GPU, transformers' conversion of tokenizer output to tensors was most of encode's time
+(and Python holding the interpreter lock that vecpipe's event loop needs). Models without a fast
+tokenizer keep SentenceTransformer.encode.
 """
 
 from __future__ import annotations
@@ -139,6 +144,7 @@ class Embedder:
         self.info = info
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        self._tokenizer = _rust_tokenizer(model)  # None: no fast tokenizer, ST's encode is used
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -235,15 +241,21 @@ class Embedder:
         prefix = self.info.spec.query_prefix if kind == "query" else self.info.spec.passage_prefix
         if prefix:
             texts = [prefix + t for t in texts]
-        with self._lock, self._autocast():
-            vectors = self._model.encode(
-                texts,
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=False,
-                show_progress_bar=False,
-            )
-        return l2_normalise(np.asarray(vectors, dtype=np.float32))
+        if self._tokenizer is None:
+            with self._lock, self._autocast():
+                vectors = self._model.encode(
+                    texts,
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=False,
+                    show_progress_bar=False,
+                )
+            return l2_normalise(np.asarray(vectors, dtype=np.float32))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        with self._lock:
+            for rows, features, _ in self._batches(texts):
+                vectors[rows] = self._forward(features)["sentence_embedding"].float().cpu().numpy()
+        return l2_normalise(vectors)
 
     def encode_with_sentences(
         self, texts: list[str], spans: list[list[tuple[int, int]]]
@@ -256,33 +268,52 @@ class Embedder:
         dim = self.dimension
         if not texts:
             return np.zeros((0, dim), dtype=np.float32), []
-        import torch
-
-        model = self._model
+        if self._tokenizer is None:
+            raise RuntimeError(f"model {self.name} has no fast tokenizer (needed for offsets)")
         shift = len(self.info.spec.passage_prefix or "")
         if shift:
             texts = [self.info.spec.passage_prefix + t for t in texts]
         vectors = np.zeros((len(texts), dim), dtype=np.float32)
         pooled: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float32)] * len(texts)
-        # Longest first, as SentenceTransformer.encode does: each batch pads to similar lengths.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        with self._lock, self._autocast(), torch.inference_mode():
-            for at in range(0, len(texts), self.batch_size):
-                rows = order[at : at + self.batch_size]
-                features = model.tokenizer(
-                    [texts[i] for i in rows], padding=True, truncation=True,
-                    max_length=model.max_seq_length, return_tensors="pt",
-                    return_offsets_mapping=True,
-                )
-                offsets = features.pop("offset_mapping").numpy()
-                features = {k: v.to(model.device) for k, v in features.items()}
-                out = model.forward(features)
+        with self._lock:
+            for rows, features, offsets in self._batches(texts, with_offsets=True):
+                out = self._forward(features)
                 vectors[rows] = out["sentence_embedding"].float().cpu().numpy()
                 tokens = out["token_embeddings"].float().cpu().numpy()
                 mask = features["attention_mask"].cpu().numpy() > 0
                 for j, i in enumerate(rows):
                     pooled[i] = _pool_spans(tokens[j], offsets[j], mask[j], spans[i], shift)
         return l2_normalise(vectors), [l2_normalise(p) for p in pooled]
+
+    def _batches(self, texts: list[str], with_offsets: bool = False):
+        """(row indices, model features on the device, character offsets or None) per batch of
+        ``batch_size`` texts, longest first as SentenceTransformer.encode does, so that each batch
+        pads to similar lengths. Arrays come from the Rust tokenizer without Python per token."""
+        import torch
+
+        names = self._model.tokenizer.model_input_names
+        device = self._model.device
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for at in range(0, len(texts), self.batch_size):
+            rows = order[at : at + self.batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            arrays = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            }
+            if "token_type_ids" in names:
+                arrays["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            features = {k: torch.from_numpy(v).to(device) for k, v in arrays.items()}
+            offsets = (
+                np.array([e.offsets for e in encodings], dtype=np.int64) if with_offsets else None
+            )
+            yield rows, features, offsets
+
+    def _forward(self, features: dict) -> dict:
+        import torch
+
+        with self._autocast(), torch.inference_mode():
+            return self._model(features)
 
     def tokenizer_json(self) -> str:
         """The fast tokenizer as tokenizer.json text (webui chunks by model tokens with it)."""
@@ -300,6 +331,31 @@ class Embedder:
 
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+
+def _rust_tokenizer(model):
+    """A copy of the model's fast tokenizer backend set up as SentenceTransformer tokenises
+    (truncate to max_seq_length, pad to the longest of a batch); None when it has none or the
+    model has a default prompt. A copy, so the transformers tokenizer keeps its own settings."""
+    from tokenizers import Tokenizer
+
+    hf = getattr(model, "tokenizer", None)
+    backend = getattr(hf, "backend_tokenizer", None)
+    # A default prompt is prepended by SentenceTransformer.encode: leave such models to it.
+    if backend is None or getattr(model, "default_prompt_name", None):
+        return None
+    tokenizer = Tokenizer.from_str(backend.to_str())
+    tokenizer.enable_truncation(
+        int(model.max_seq_length), strategy="longest_first",
+        direction=getattr(hf, "truncation_side", "right"),
+    )
+    tokenizer.enable_padding(
+        direction=getattr(hf, "padding_side", "right"),
+        pad_id=hf.pad_token_id or 0,
+        pad_type_id=getattr(hf, "pad_token_type_id", 0) or 0,
+        pad_token=hf.pad_token or "[PAD]",
+    )
+    return tokenizer
 
 
 def _pool_spans(
