@@ -362,15 +362,21 @@ def _pool_spans(
     tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray,
     spans: list[tuple[int, int]], shift: int,
 ) -> np.ndarray:
-    """Mean token vector per character span (special and padding tokens excluded)."""
+    """Mean token vector per character span (special and padding tokens excluded); a span with
+    no token inside gets zeros. One matrix product for all spans of the text: a loop per span
+    cost ~0.5 ms of Python per chunk, as much as the GPU's forward pass of it."""
+    if not spans:
+        return np.zeros((0, tokens.shape[1]), dtype=np.float32)
     starts, ends = offsets[:, 0], offsets[:, 1]
     real = mask & (ends > starts)
-    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
-    for n, (a, b) in enumerate(spans):
-        inside = real & (starts >= a + shift) & (ends <= b + shift)
-        if inside.any():
-            out[n] = tokens[inside].mean(axis=0)
-    return out
+    bounds = np.asarray(spans, dtype=np.int64) + shift
+    inside = (
+        real[None, :]
+        & (starts[None, :] >= bounds[:, :1])
+        & (ends[None, :] <= bounds[:, 1:])
+    ).astype(np.float32)
+    counts = inside.sum(axis=1, keepdims=True)
+    return (inside @ tokens.astype(np.float32, copy=False)) / np.maximum(counts, 1.0)
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
