@@ -13,6 +13,7 @@ VERSION=${1:?usage: build-next-wheelhouse.sh VERSION ARCHIVE}
 ARCHIVE=${2:?usage: build-next-wheelhouse.sh VERSION ARCHIVE}
 BASE=${WHEELHOUSE_DIR:-build/wheelhouse}
 PYTHON=${PYTHON:-.venv/bin/python}
+[[ "$PYTHON" == /* ]] || PYTHON=$PWD/$PYTHON
 ls "$BASE"/*.whl >/dev/null 2>&1 || { echo "no wheels in $BASE: run make wheelhouse first" >&2; exit 2; }
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -33,7 +34,7 @@ src = src.replace(marker, marker + "    if args.service == 'vecpipe':\n"
 open(path, "w").write(src)
 PY
 fi
-(cd "$work/src" && SOURCE_DATE_EPOCH=315532800 "$OLDPWD/$PYTHON" -m pip --disable-pip-version-check \
+(cd "$work/src" && SOURCE_DATE_EPOCH=315532800 "$PYTHON" -m pip --disable-pip-version-check \
    wheel --quiet --no-deps --no-build-isolation --wheel-dir "$work/wheels" .)
 for whl in "$BASE"/*.whl; do
   case "$(basename "$whl")" in semantik-*) ;; *) ln "$whl" "$work/wheels/" 2>/dev/null || cp "$whl" "$work/wheels/" ;; esac

@@ -14,6 +14,7 @@ Times of each playbook are printed.
 """
 
 import json
+import os
 import subprocess
 import time
 
@@ -34,7 +35,7 @@ USERS_LIST = ("runuser -u semantik -- env SEMANTIK_ENV_FILE=/etc/semantik/semant
 
 def build(version: str, archive, broken: str = "") -> None:
     subprocess.run([str(REPO / "scripts" / "build-next-wheelhouse.sh"), version, str(archive)],
-                   check=True, cwd=REPO, env={"PATH": "/usr/bin:/bin", "BROKEN": broken,
+                   check=True, cwd=REPO, env={**os.environ, "BROKEN": broken,
                                               "PYTHON": str(REPO / ".venv" / "bin" / "python")})
 
 
