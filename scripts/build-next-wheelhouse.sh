@@ -18,7 +18,7 @@ ls "$BASE"/*.whl >/dev/null 2>&1 || { echo "no wheels in $BASE: run make wheelho
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mkdir "$work/src" "$work/wheels"
-git ls-files -z | xargs -0 cp --parents -t "$work/src"
+git ls-files -z | xargs -0 cp -a --parents -t "$work/src"
 # The built frontend is not tracked; the wheel carries it when it is there.
 [[ -d app/semantik/webui/static ]] && cp -a app/semantik/webui/static "$work/src/app/semantik/webui/"
 sed -i "s/^version = \".*\"/version = \"$VERSION\"/" "$work/src/pyproject.toml"

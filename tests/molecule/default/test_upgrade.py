@@ -88,7 +88,7 @@ def test_release_layout_and_reported_release(host, webui, app_ip, trusted, searc
     assert status == 200 and about["release"] == release_n, about
 
 
-def test_second_site_run_and_upgrade_to_the_running_release_change_nothing(webui, release_n):
+def test_second_site_run_and_upgrade_to_the_running_release_change_nothing(host, webui, release_n):
     result, seconds = playbook("site.yml")
     print(f"\nno-op site.yml: {seconds:.1f}s, changed={recap_changed(result.stdout)}")
     assert result.returncode == 0, result.stdout[-3000:]
