@@ -39,6 +39,12 @@ def build(version: str, archive, broken: str = "") -> None:
                                               "PYTHON": str(REPO / ".venv" / "bin" / "python")})
 
 
+def users(webui) -> list:
+    """Accounts as (name, admin, disabled): the canary's login changes last_login_at."""
+    return [(u["username"], u["is_admin"], u["disabled"])
+            for u in json.loads(webui.check_output(USERS_LIST))]
+
+
 def current(webui) -> str:
     return webui.check_output("basename $(readlink /opt/semantik/current)")
 
@@ -106,7 +112,7 @@ def test_upgrade_under_searches_keeps_data_users_and_sessions(
     build(NEXT_VERSION, NEXT_ARCHIVE)
     token, name = searchable
     before = https(host, app_ip, trusted, "GET", f"/api/collections/{name}", token)[1]
-    users_before = webui.check_output(USERS_LIST)
+    users_before = users(webui)
     outcome = {}
 
     def upgrade():
@@ -129,7 +135,7 @@ def test_upgrade_under_searches_keeps_data_users_and_sessions(
     assert status == 200 and after["chunks"] == before["chunks"], (before, after)
     status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
     assert about["release"] == current(webui) and about["version"] == NEXT_VERSION, about
-    assert webui.check_output(USERS_LIST) == users_before
+    assert users(webui) == users_before
     assert webui.check_output("basename $(readlink /opt/semantik/previous)") == release_n
     assert failed == [], failed[:5]
 
