@@ -148,7 +148,7 @@ def test_broken_upgrade_rolls_back_by_itself(host, webui, app_ip, trusted, searc
         "-e", "semantik_wheelhouse_build=false", "-e", "semantik_start_timeout=60")
     print(f"\nbroken upgrade -> {BROKEN_VERSION}, rolled back by itself: {seconds:.1f}s")
     assert result.returncode != 0
-    said = " ".join(result.stdout.split())
+    said = " ".join((result.stdout + result.stderr).split())  # a failed task reports on stderr
     assert f"Upgrade of {webui.backend.host} to release {BROKEN_VERSION}-" in said, said[-4000:]
     assert f"is back on release {running}" in said, said[-4000:]
     assert current(webui) == running
