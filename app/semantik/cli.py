@@ -412,6 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="semantik", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from semantik.shared.release import current_release
+
+    release = current_release()
+    parser.add_argument(
+        "--version", action="version",
+        version=f"semantik {release.version} (release {release.name})",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(

@@ -119,6 +119,7 @@ async def test_health_about_metrics_and_root(webui):
     about = (await webui.admin.get("/api/about")).json()
     assert about["model"] == "sentence-transformers/all-MiniLM-L6-v2" and about["device"] == "cpu"
     assert about["vecpipe"] == "ok" and about["dimension"] == 384
+    assert about["release"] == f"{about['version']}-dev"  # no release file outside the role
     metrics = (await webui.client.get("/metrics")).text
     assert 'semantik_webui_requests_total{method="GET",route="/readyz",status="200"} 1.0' in metrics
     from semantik.webui.app import STATIC_DIR

@@ -245,6 +245,9 @@ class HealthOut(BaseModel):
 
 class AboutOut(BaseModel):
     version: str
+    release: str = Field(
+        description="<version>-<build id> of the running release (build 'dev' outside one)"
+    )
     python: str
     model: str | None = None
     dimension: int | None = None

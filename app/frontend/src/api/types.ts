@@ -179,6 +179,8 @@ export interface Sources {
 
 export interface About {
   version: string;
+  /** <version>-<build id> of the running release */
+  release: string;
   python: string;
   model?: string | null;
   dimension?: number | null;

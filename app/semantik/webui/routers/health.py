@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from semantik import __version__
 from semantik.shared.api import StrictJSONRoute, error_responses
+from semantik.shared.release import current_release
 from semantik.webui.db import connect, schema_version
 from semantik.webui.deps import CurrentUser, Settings_, Vecpipe
 from semantik.webui.errors import SemantikError
@@ -59,7 +60,8 @@ def _version_of(package: str) -> str:
 @router.get("/api/about", response_model=AboutOut, responses=error_responses(401))
 async def about(_: CurrentUser, settings: Settings_, vecpipe: Vecpipe) -> AboutOut:
     about = AboutOut(
-        version=__version__, python=platform.python_version(), vecpipe="unreachable",
+        version=__version__, release=current_release().name, python=platform.python_version(),
+        vecpipe="unreachable",
         documents_root=str(settings.documents_root),
         components={p: _version_of(p) for p in ("fastapi", "uvicorn", "tokenizers", "pypdf")},
     )

@@ -1,0 +1,180 @@
+"""Releases, upgrades and rollbacks on the converged site (default scenario), from the client:
+
+- the layout: /opt/semantik/current -> releases/<version>-<build id>, the units run current/venv,
+  /opt/semantik/venv is a link; `semantik --version` and /api/about name the running release;
+- no-op: site.yml again changes nothing, and upgrade.yml to the running release changes nothing
+  (both timed, printed);
+- upgrade N -> N+1 (a wheel of this tree with a bumped version, scripts/build-next-wheelhouse.sh)
+  while 5 clients search through nginx: data, users and the session survive; failed searches and
+  the slowest search (the restart window) are printed;
+- an upgrade to a release whose vecpipe exits at start rolls back by itself: the play fails naming
+  the host and the reason, the site answers searches on N+1;
+- rollback.yml -e semantik_rollback_to=<N> goes back to N (the scenario's release): self-restoring.
+Times of each playbook are printed.
+"""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.molecule.helpers import (
+    REPO,
+    WebApi,
+    ansible_playbook,
+    group_host,
+    https,
+    report_searches,
+    searches_around,
+)
+
+testinfra_hosts = ["clients"]
+
+NEXT_VERSION, BROKEN_VERSION = "99.0.1", "99.0.2"
+NEXT_ARCHIVE = REPO / "build" / "wheelhouse-next.tar"
+BROKEN_ARCHIVE = REPO / "build" / "wheelhouse-broken.tar"
+USERS_LIST = ("runuser -u semantik -- env SEMANTIK_ENV_FILE=/etc/semantik/semantik.env "
+              "SEMANTIK_SECRETS_DIR=/etc/semantik/secrets /opt/semantik/venv/bin/semantik "
+              "users list --json")
+
+
+def build(version: str, archive, broken: str = "") -> None:
+    subprocess.run([str(REPO / "scripts" / "build-next-wheelhouse.sh"), version, str(archive)],
+                   check=True, cwd=REPO, env={**os.environ, "BROKEN": broken,
+                                              "PYTHON": str(REPO / ".venv" / "bin" / "python")})
+
+
+def users(webui) -> list:
+    """Accounts as (name, admin, disabled): the canary's login changes last_login_at."""
+    return [(u["username"], u["is_admin"], u["disabled"])
+            for u in json.loads(webui.check_output(USERS_LIST))]
+
+
+def current(webui) -> str:
+    return webui.check_output("basename $(readlink /opt/semantik/current)")
+
+
+def playbook(name: str, *args: str):
+    started = time.monotonic()
+    result = ansible_playbook(REPO / name, *args, timeout=1500)
+    return result, time.monotonic() - started
+
+
+def recap_changed(stdout: str) -> int:
+    return sum(int(part.split("=")[1]) for line in stdout.splitlines() if "changed=" in line
+               for part in line.split() if part.startswith("changed="))
+
+
+@pytest.fixture(scope="module")
+def webui():
+    return group_host("webui")
+
+
+@pytest.fixture(scope="module")
+def release_n(webui):
+    """The scenario's release; every test of this module leaves the site on it."""
+    return current(webui)
+
+
+@pytest.fixture(scope="module")
+def searchable(host, app, app_ip, trusted):
+    api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
+    token = api.admin_token(app.ansible.get_variables())
+    name, job = api.index_new_collection(token, "upgrade")
+    assert job["status"] == "succeeded", job
+    yield token, name
+    https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", token)
+
+
+def test_release_layout_and_reported_release(host, webui, app_ip, trusted, searchable, release_n):
+    assert webui.file("/opt/semantik/current").is_symlink
+    assert webui.file(f"/opt/semantik/releases/{release_n}/venv/semantik-release.json").is_file
+    assert webui.check_output("readlink /opt/semantik/venv") == "/opt/semantik/current/venv"
+    exec_start = webui.check_output("systemctl show -p ExecStart --value semantik-webui")
+    assert "/opt/semantik/current/venv/bin/semantik" in exec_start
+    version = webui.check_output("/opt/semantik/venv/bin/semantik --version")
+    assert version.endswith(f"(release {release_n})"), version
+    token, _ = searchable
+    status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
+    assert status == 200 and about["release"] == release_n, about
+
+
+def test_second_site_run_and_upgrade_to_the_running_release_change_nothing(host, webui, release_n):
+    result, seconds = playbook("site.yml")
+    print(f"\nno-op site.yml: {seconds:.1f}s, changed={recap_changed(result.stdout)}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert recap_changed(result.stdout) == 0, result.stdout[-3000:]
+    result, seconds = playbook("playbooks/upgrade.yml")
+    print(f"no-op upgrade.yml (to the running release): {seconds:.1f}s, "
+          f"changed={recap_changed(result.stdout)}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert recap_changed(result.stdout) == 0, result.stdout[-3000:]
+    assert current(webui) == release_n
+
+
+def test_upgrade_under_searches_keeps_data_users_and_sessions(
+        host, webui, app_ip, trusted, searchable, release_n):
+    build(NEXT_VERSION, NEXT_ARCHIVE)
+    token, name = searchable
+    before = https(host, app_ip, trusted, "GET", f"/api/collections/{name}", token)[1]
+    users_before = users(webui)
+    outcome = {}
+
+    def upgrade():
+        outcome["result"], outcome["seconds"] = playbook(
+            "playbooks/upgrade.yml", "-e", f"semantik_wheelhouse_archive={NEXT_ARCHIVE}",
+            "-e", "semantik_wheelhouse_build=false")
+
+    results = searches_around(host, app_ip, trusted, searchable, upgrade)
+    result = outcome["result"]
+    assert result.returncode == 0, result.stdout[-4000:]
+    gaps, failed = report_searches(f"upgrade {release_n} -> {NEXT_VERSION}", results)
+    slow = [r for r in results if r["seconds"] > 1.0]
+    window = (max(r["at"] + r["seconds"] for r in slow) - min(r["at"] for r in slow)) if slow else 0
+    print(f"upgrade.yml {release_n} -> {NEXT_VERSION}: {outcome['seconds']:.1f}s; "
+          f"{len(gaps) + len(failed)} failed searches; restart window (searches slower than 1 s) "
+          f"{window:.1f}s")
+    assert current(webui).startswith(f"{NEXT_VERSION}-")
+    # The session from before the upgrade still works; data and users are the same.
+    status, after, _ = https(host, app_ip, trusted, "GET", f"/api/collections/{name}", token)
+    assert status == 200 and after["chunks"] == before["chunks"], (before, after)
+    status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
+    assert about["release"] == current(webui) and about["version"] == NEXT_VERSION, about
+    assert users(webui) == users_before
+    assert webui.check_output("basename $(readlink /opt/semantik/previous)") == release_n
+    assert failed == [], failed[:5]
+
+
+def test_broken_upgrade_rolls_back_by_itself(host, webui, app_ip, trusted, searchable):
+    build(BROKEN_VERSION, BROKEN_ARCHIVE, broken="vecpipe")
+    running = current(webui)
+    result, seconds = playbook(
+        "playbooks/upgrade.yml", "-e", f"semantik_wheelhouse_archive={BROKEN_ARCHIVE}",
+        "-e", "semantik_wheelhouse_build=false", "-e", "semantik_start_timeout=60")
+    print(f"\nbroken upgrade -> {BROKEN_VERSION}, rolled back by itself: {seconds:.1f}s")
+    assert result.returncode != 0
+    said = " ".join((result.stdout + result.stderr).split())  # a failed task reports on stderr
+    assert f"Upgrade of {webui.backend.host} to release {BROKEN_VERSION}-" in said, said[-4000:]
+    assert f"is back on release {running}" in said, said[-4000:]
+    assert current(webui) == running
+    token, name = searchable
+    status, found, _ = https(host, app_ip, trusted, "POST", "/api/search", token,
+                             {"query": "how do bees pollinate flowers", "collections": [name]})
+    assert status == 200 and found["results"], found
+    status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
+    assert about["release"] == running, about
+
+
+def test_rollback_to_the_scenario_release(host, webui, app_ip, trusted, searchable, release_n):
+    result, seconds = playbook("playbooks/rollback.yml", "-e", f"semantik_rollback_to={release_n}")
+    print(f"\nrollback.yml -> {release_n}: {seconds:.1f}s")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert current(webui) == release_n
+    token, _ = searchable
+    status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
+    assert status == 200 and about["release"] == release_n, about
+    releases = json.loads(webui.check_output(
+        "python3 -c 'import os,json; print(json.dumps(os.listdir(\"/opt/semantik/releases\")))'"))
+    assert len(releases) <= 3, releases  # semantik_keep_releases
