@@ -51,7 +51,7 @@ def test_offline_semantik_with_the_model_from_the_hub_fails_naming_it(tmp_path):
         semantik_offline="true",
         semantik_model_source="hub",
         semantik_webui_enabled="true",
-        semantik_admin_password="long-enough-password",
+        semantik_admin_password="long-enough-password",  # pragma: allowlist secret
     )
     assert rc != 0
     assert "semantik_model_source=package" in text, text
