@@ -61,10 +61,12 @@ def test_tls_without_certificate_fails_naming_the_variables(tmp_path):
     assert "qdrant_tls_enabled needs qdrant_tls_cert and qdrant_tls_key" in text
 
 
-def test_cluster_without_this_peers_uri_fails(tmp_path):
+def test_cluster_on_a_host_outside_the_peer_group_fails(tmp_path):
+    # localhost is in no qdrant group: no peers (3-peer inventories: test_qdrant_cluster.py).
     rc, text = run_preflight(tmp_path, qdrant_binary_install="false", qdrant_cluster_enabled="true")
     assert rc != 0
-    assert "qdrant_cluster_enabled needs qdrant_cluster_uri" in text
+    assert "qdrant_cluster_enabled needs this host in the group qdrant_cluster_peer_group" in text
+    assert "('qdrant': no hosts)" in text
 
 
 def test_local_artifact_with_its_sha256_passes(tmp_path, artifact):

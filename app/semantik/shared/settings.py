@@ -178,6 +178,14 @@ class Settings(BaseSettings):
     )
     qdrant_url: str = Field("", description="Qdrant server URL, e.g. http://127.0.0.1:6333.")
     qdrant_api_key: SecretStr | None = Field(None, description="Qdrant server API key.")
+    qdrant_replication_factor: int = Field(
+        1, ge=1, description="Copies of each shard of a new collection on a Qdrant cluster."
+    )
+    qdrant_write_consistency_factor: int = Field(
+        1,
+        ge=1,
+        description="Copies that must confirm a write (at most the replication factor).",
+    )
     store_process: bool = Field(
         True,
         description=(
@@ -332,6 +340,11 @@ class Settings(BaseSettings):
     def _check_store(self) -> Settings:
         if self.vector_store == "qdrant" and not self.qdrant_url:
             raise ValueError("SEMANTIK_QDRANT_URL is required when SEMANTIK_VECTOR_STORE=qdrant")
+        if self.qdrant_write_consistency_factor > self.qdrant_replication_factor:
+            raise ValueError(
+                "SEMANTIK_QDRANT_WRITE_CONSISTENCY_FACTOR must not exceed "
+                "SEMANTIK_QDRANT_REPLICATION_FACTOR"
+            )
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError(
                 "SEMANTIK_CHUNK_OVERLAP_TOKENS must be smaller than SEMANTIK_CHUNK_TOKENS"

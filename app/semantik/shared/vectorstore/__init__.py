@@ -63,7 +63,12 @@ def make_store(settings: Settings) -> VectorStore:
         from semantik.shared.vectorstore.qdrant_server import QdrantServerStore
 
         key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return QdrantServerStore(settings.qdrant_url, key)
+        return QdrantServerStore(
+            settings.qdrant_url,
+            key,
+            replication_factor=settings.qdrant_replication_factor,
+            write_consistency_factor=settings.qdrant_write_consistency_factor,
+        )
     root = str(settings.vectors_dir)
     if settings.store_process:
         from semantik.shared.vectorstore.process import StoreProcess

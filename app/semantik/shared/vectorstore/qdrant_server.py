@@ -118,11 +118,16 @@ def build_points(points: list[StorePoint]) -> list:
     ]
 
 
-def collection_config(model: str, dimension: int) -> dict:
-    """Keyword arguments for ``QdrantClient.create_collection``."""
+def collection_config(
+    model: str, dimension: int, replication_factor: int = 1, write_consistency_factor: int = 1
+) -> dict:
+    """Keyword arguments for ``QdrantClient.create_collection``. On a cluster, each shard is kept
+    on ``replication_factor`` peers and a write waits for ``write_consistency_factor`` of them."""
     from qdrant_client import models
 
     return {
+        "replication_factor": replication_factor,
+        "write_consistency_factor": write_consistency_factor,
         "vectors_config": {
             DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)
         },
@@ -134,10 +139,19 @@ def collection_config(model: str, dimension: int) -> dict:
 class QdrantServerStore(VectorStore):
     kind = "qdrant"
 
-    def __init__(self, url: str, api_key: str | None = None, timeout: int = 30) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        timeout: int = 30,
+        replication_factor: int = 1,
+        write_consistency_factor: int = 1,
+    ) -> None:
         from qdrant_client import QdrantClient
 
         self.url = url
+        self.replication_factor = replication_factor
+        self.write_consistency_factor = write_consistency_factor
         # check_compatibility would query the server at construction; readiness reports it instead.
         self._client = QdrantClient(
             url=url, api_key=api_key, timeout=timeout, check_compatibility=False
@@ -175,7 +189,12 @@ class QdrantServerStore(VectorStore):
 
         if self._client.collection_exists(name):
             raise CollectionExistsError(f"collection {name!r} already exists")
-        self._client.create_collection(name, **collection_config(model, dimension))
+        self._client.create_collection(
+            name,
+            **collection_config(
+                model, dimension, self.replication_factor, self.write_consistency_factor
+            ),
+        )
         self._client.create_payload_index(
             name, "document_id", models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD)
         )
