@@ -20,6 +20,8 @@ MOLECULE_SCENARIOS += frontdoor
 # by default it converges with no route out from build/bundle: `make bundle` first (CI does).
 MOLECULE_SCENARIOS += compose
 MOLECULE_SCENARIOS += qdrant
+# qdrant-cluster: 3 real Qdrant peers; without QDRANT_ARTIFACT it skips before creating any host.
+MOLECULE_SCENARIOS += qdrant-cluster
 MOLECULE_SCENARIOS += default
 
 # Scenarios run at once by `make test` (CI sets it from the core count).
@@ -67,6 +69,12 @@ molecule: venv images ## One scenario in full: make molecule SCENARIO=name
 molecule-all: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every scenario in MOLECULE_SCENARIOS
 molecule-%: venv images
 	$(TIMED) molecule:$* $(BIN)/molecule test -s $*
+# Its reason is printed; a supplied artifact runs it like any other scenario.
+molecule-qdrant-cluster: venv images
+	@if [ -z "$${QDRANT_ARTIFACT:-}" ]; then \
+	  echo "molecule:qdrant-cluster SKIPPED: no QDRANT_ARTIFACT (no Qdrant server binary here;" \
+	    "QDRANT_ARTIFACT=/path/qdrant-...tar.gz QDRANT_ARTIFACT_SHA256=<sha256> runs it)"; \
+	else $(TIMED) molecule:qdrant-cluster $(BIN)/molecule test -s qdrant-cluster; fi
 
 # Every stage runs even when an earlier one fails; the exit status reports any failure.
 test: venv images frontend-deps ## Everything CI runs: lint, pytest (browser e2e included), frontend tests, every molecule scenario

@@ -55,7 +55,7 @@ PLAY = """
     - name: Render
       ansible.builtin.template:
         src: "{{{{ lookup('ansible.builtin.env', 'ROLES') }}}}/{role}/templates/{{{{ item }}}}"
-        dest: "{{{{ lookup('ansible.builtin.env', 'OUT') }}}}/{{{{ inventory_hostname }}}}-{{{{ item }}}}"
+        dest: "{{{{ lookup('ansible.builtin.env', 'OUT') }}}}/{{{{ target }}}}-{{{{ item }}}}"
         mode: "0644"
       loop: {templates}
       delegate_to: localhost
@@ -64,7 +64,10 @@ PLAY = """
 CLUSTER = ("-e", "qdrant_cluster_enabled=true", "-e", "qdrant_binary_install=false")
 
 
-def render(tmp_path, target, *extra, role="qdrant", templates=("config.yaml.j2", "qdrant.service.j2")):
+QDRANT_TEMPLATES = ("config.yaml.j2", "qdrant.service.j2")
+
+
+def render(tmp_path, target, *extra, role="qdrant", templates=QDRANT_TEMPLATES):
     (tmp_path / "hosts.yml").write_text(INVENTORY.format(python=sys.executable))
     (tmp_path / "play.yml").write_text(PLAY.format(role=role, templates=list(templates)))
     out = tmp_path / "out"
@@ -113,14 +116,16 @@ def test_p2p_port_and_tls_follow_the_variables(tmp_path):
     result, text, out = render(
         tmp_path, "q3", *CLUSTER, "-e", "qdrant_cluster_p2p_port=7335",
         "-e", "qdrant_tls_enabled=true", "-e", "qdrant_tls_p2p=true",
-        "-e", "qdrant_tls_cert=/etc/qdrant/tls/cert.pem", "-e", "qdrant_tls_key=/etc/qdrant/tls/key.pem",
+        "-e", "qdrant_tls_cert=/etc/qdrant/tls/cert.pem",
+        "-e", "qdrant_tls_key=/etc/qdrant/tls/key.pem",
     )  # fmt: skip
     assert result.returncode == 0, text
     args = exec_args(out["qdrant.service.j2"])
     # Every peer's p2p port is the group's (-e applies to all); https between TLS peers.
     assert args[args.index("--uri") + 1] == "https://10.0.2.3:7335"
     assert args[args.index("--bootstrap") + 1] == "https://10.0.2.1:7335"
-    assert yaml.safe_load(out["config.yaml.j2"])["cluster"]["p2p"] == {"port": 7335, "enable_tls": True}
+    p2p = yaml.safe_load(out["config.yaml.j2"])["cluster"]["p2p"]
+    assert p2p == {"port": 7335, "enable_tls": True}
 
 
 def test_single_server_has_no_cluster_flags(tmp_path):
