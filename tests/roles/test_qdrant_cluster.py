@@ -3,6 +3,7 @@ role's preflight and templates (config.yaml, qdrant.service) run by ansible-play
 local connections; the firewall role's rules for a peer and for a vecpipe host. No Qdrant binary
 runs here: molecule/qdrant-cluster runs the cluster itself where QDRANT_ARTIFACT is supplied."""
 
+import os
 import re
 import subprocess
 import sys
@@ -226,3 +227,62 @@ def test_firewall_opens_the_p2p_port_to_the_other_peers_only(tmp_path):
 def test_firewall_of_a_vecpipe_host_has_no_qdrant_ports(tmp_path):
     rules = firewall_rules(tmp_path, "gpu1")
     assert "6335" not in rules and "@qdrant_peers_v4" not in rules
+
+
+# --- the factors from the inventory to vecpipe ------------------------------------------------
+
+ENV_PLAY = """
+- name: Render semantik.env for a vecpipe host
+  hosts: gpu1
+  gather_facts: false
+  tasks:
+    - name: The semantik role's defaults
+      ansible.builtin.include_vars:
+        file: "{{ lookup('ansible.builtin.env', 'ROLES') }}/semantik/defaults/main.yml"
+    - name: Render
+      ansible.builtin.template:
+        src: "{{ lookup('ansible.builtin.env', 'ROLES') }}/semantik/templates/semantik.env.j2"
+        dest: "{{ lookup('ansible.builtin.env', 'OUT') }}/semantik.env"
+        mode: "0644"
+      delegate_to: localhost
+"""
+
+
+@pytest.mark.parametrize(
+    ("factors", "expected"),
+    [
+        ((), (1, 1)),
+        (("-e", "qdrant_replication_factor=2", "-e", "qdrant_write_consistency_factor=2"), (2, 2)),
+    ],
+)
+def test_inventory_factors_reach_the_store_vecpipe_makes(tmp_path, monkeypatch, factors, expected):
+    # group_vars/all sets the qdrant role's variables once; the semantik role writes them into
+    # vecpipe's environment file, and the app's settings hand them to the store it creates
+    # collections with.
+    (tmp_path / "hosts.yml").write_text(INVENTORY.format(python=sys.executable))
+    (tmp_path / "play.yml").write_text(ENV_PLAY)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**isolated_env(tmp_path), "ROLES": str(REPO / "roles"), "OUT": str(out)}
+    result = subprocess.run(
+        [PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml"),
+         "-e", "semantik_vector_store=qdrant", "-e", "semantik_qdrant_url=http://10.0.2.1:6333",
+         *factors],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (out / "semantik.env").read_text()
+    assert f"SEMANTIK_QDRANT_REPLICATION_FACTOR={expected[0]}\n" in text
+    assert f"SEMANTIK_QDRANT_WRITE_CONSISTENCY_FACTOR={expected[1]}\n" in text
+
+    from semantik.shared.settings import Settings
+    from semantik.shared.vectorstore import make_store
+
+    for name in [n for n in os.environ if n.startswith("SEMANTIK_")]:
+        monkeypatch.delenv(name)
+    settings = Settings(_env_file=out / "semantik.env", data_dir=tmp_path / "data")
+    store = make_store(settings)
+    try:
+        assert (store.replication_factor, store.write_consistency_factor) == expected
+    finally:
+        store.close()
