@@ -62,7 +62,12 @@ PLAY = """
       delegate_to: localhost
 """
 
-CLUSTER = ("-e", "qdrant_cluster_enabled=true", "-e", "qdrant_binary_install=false")
+# Keys every peer shares: random for each run, never a literal in the repository.
+KEYS = (
+    "-e", "qdrant_api_key={{ lookup('ansible.builtin.password', '/dev/null', length=48) }}",
+    "-e", "qdrant_read_only_api_key={{ lookup('ansible.builtin.password', '/dev/null') }}",
+)  # fmt: skip
+CLUSTER = ("-e", "qdrant_cluster_enabled=true", "-e", "qdrant_binary_install=false", *KEYS)
 
 
 QDRANT_TEMPLATES = ("config.yaml.j2", "qdrant.service.j2")
@@ -189,6 +194,14 @@ def test_host_outside_the_peer_group_is_refused(tmp_path):
     result, text, _ = render(tmp_path, "q3", *CLUSTER, "-e", "qdrant_cluster_peer_group=pair")
     assert result.returncode != 0
     assert "needs this host in the group qdrant_cluster_peer_group ('pair': q1, q2)" in text
+
+
+def test_cluster_without_shared_keys_is_refused(tmp_path):
+    result, text, _ = render(
+        tmp_path, "q1", "-e", "qdrant_cluster_enabled=true", "-e", "qdrant_binary_install=false"
+    )
+    assert result.returncode != 0
+    assert "qdrant_api_key and qdrant_read_only_api_key are set (from a vault)" in text
 
 
 def test_loopback_bind_in_a_cluster_is_refused(tmp_path):
