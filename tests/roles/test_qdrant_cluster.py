@@ -40,6 +40,11 @@ all:
     alone:
       hosts:
         q1:
+    qdrant_v6:
+      hosts:
+        r1: {{qdrant_host: "fd00::21"}}
+        r2: {{qdrant_host: "fd00::22"}}
+        r3: {{qdrant_host: "fd00::23"}}
 """
 
 PLAY = """
@@ -132,6 +137,15 @@ def test_p2p_port_and_tls_follow_the_variables(tmp_path):
     assert args[args.index("--bootstrap") + 1] == "https://10.0.2.1:7335"
     p2p = yaml.safe_load(out["config.yaml.j2"])["cluster"]["p2p"]
     assert p2p == {"port": 7335, "enable_tls": True}
+
+
+def test_ipv6_peers_get_bracketed_uris(tmp_path):
+    group = ("-e", "qdrant_cluster_peer_group=qdrant_v6")
+    result, text, out = render(tmp_path, "r3", *CLUSTER, *group)
+    assert result.returncode == 0, text
+    args = exec_args(out["qdrant.service.j2"])
+    assert args[args.index("--uri") + 1] == "http://[fd00::23]:6335"
+    assert args[args.index("--bootstrap") + 1] == "http://[fd00::21]:6335"
 
 
 def test_single_server_has_no_cluster_flags(tmp_path):
