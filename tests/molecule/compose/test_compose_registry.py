@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.molecule.helpers import group_host, sh
+from tests.molecule.helpers import address, group_host, sh
 
 testinfra_hosts = ["registry"]
 
@@ -38,13 +38,17 @@ def client():
 
 @pytest.fixture(scope="module")
 def settings(client):
+    # The inventory's values as written (testinfra does not render templates): the scenario sets
+    # semantik_image_registry to "<the registry host's name>:5000" and its password to
+    # registry_password.
     v = client.ansible.get_variables()
+    registry = group_host("registry").ansible.get_variables()["inventory_hostname"] + f":{PORT}"
     return {
-        "registry": v["semantik_image_registry"],
-        "image": f"{v['semantik_image_registry']}/semantik:cpu",
+        "registry": registry,
+        "image": f"{registry}/semantik:cpu",
         "user": v["semantik_image_registry_username"],
-        "password": v["semantik_image_registry_password"],
-        "ca": f"/etc/docker/certs.d/{v['semantik_image_registry']}/ca.crt",
+        "password": v["registry_password"],
+        "ca": f"/etc/docker/certs.d/{registry}/ca.crt",
     }
 
 
@@ -60,9 +64,8 @@ def test_registry_package_service_and_bind(host):
     assert unit.is_enabled and unit.is_running
     assert sh(host, "systemctl show -P User docker-registry.service").strip() == "docker-registry"
     assert sh(host, "systemctl show -P NoNewPrivileges docker-registry.service").strip() == "yes"
-    address = host.ansible.get_variables()["firewall_address"]
     listening = sh(host, "ss -Hltn 'sport = :%s'", str(PORT)).split()
-    assert f"{address}:{PORT}" in listening, listening
+    assert f"{address(host)}:{PORT}" in listening, listening
     assert f"0.0.0.0:{PORT}" not in listening and f"*:{PORT}" not in listening
 
 
@@ -143,7 +146,7 @@ def test_port_closed_to_a_machine_outside_the_pulling_group(host):
     """A throwaway container on the scenario's network (in no inventory group) cannot connect;
     the pulling compose host can (the tests above), and the firewall names only it and the
     controller's gateway address."""
-    address = host.ansible.get_variables()["firewall_address"]
+    registry_address = address(host)
     name = host.ansible.get_variables()["inventory_hostname"]
     networks = json.loads(
         subprocess.check_output(
@@ -153,7 +156,7 @@ def test_port_closed_to_a_machine_outside_the_pulling_group(host):
     probe = (
         "import socket\n"
         "try:\n"
-        f"    socket.create_connection(('{address}', {PORT}), timeout=5); print('open')\n"
+        f"    socket.create_connection(('{registry_address}', {PORT}), timeout=5); print('open')\n"
         "except OSError as e:\n"
         "    print('closed', e)\n"
     )
@@ -176,6 +179,6 @@ def test_port_closed_to_a_machine_outside_the_pulling_group(host):
         check=True,
     ).stdout
     assert out.startswith("closed"), out
-    rules = sh(host, "nft list set inet semantik registry_clients_v4")
-    client_address = group_host("webui").ansible.get_variables()["firewall_address"]
-    assert client_address in rules, rules
+    # The compose host's address on this network (eth0; its first address is the inner docker0).
+    client = sh(group_host("webui"), "ip -4 -o addr show dev eth0").split()[3].split("/")[0]
+    assert host.run("nft get element inet semantik registry_clients_v4 '{ %s }'", client).rc == 0
