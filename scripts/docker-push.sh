@@ -13,10 +13,12 @@ name=${image%%:*}
 tag=${TAG:-${image##*:}}
 target=$registry/${name##*/}:$tag
 
+if [ -n "${REGISTRY_USER:-}" ] && [ -z "${REGISTRY_PASSWORD:-}" ]; then
+  echo "docker-push: REGISTRY_USER without REGISTRY_PASSWORD" >&2; exit 2
+fi
 docker image inspect "$image" >/dev/null 2>&1 \
   || { echo "docker-push: no image $image here (make docker-build)" >&2; exit 3; }
 if [ -n "${REGISTRY_USER:-}" ]; then
-  [ -n "${REGISTRY_PASSWORD:-}" ] || { echo "docker-push: REGISTRY_USER without REGISTRY_PASSWORD" >&2; exit 2; }
   DOCKER_CONFIG=$(mktemp -d)
   export DOCKER_CONFIG
   trap 'rm -rf "$DOCKER_CONFIG"' EXIT
