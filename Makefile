@@ -135,7 +135,7 @@ COMPOSE_DIR := app/compose
 COMPOSE_FILES ?= -f docker-compose.yml
 BASE_IMAGE ?= semantik-base:bookworm
 DOCKER_COMPOSE = cd $(COMPOSE_DIR) && docker compose $(COMPOSE_FILES)
-.PHONY: docker-build docker-save docker-up docker-down docker-logs docker-ps
+.PHONY: docker-build docker-save docker-push docker-up docker-down docker-logs docker-ps
 
 docker-build: ## Build semantik:cpu from build/wheelhouse (BASE_IMAGE=debian:bookworm-slim where a registry is reachable)
 	scripts/build-wheelhouse.sh
@@ -146,6 +146,9 @@ docker-build: ## Build semantik:cpu from build/wheelhouse (BASE_IMAGE=debian:boo
 
 docker-save: ## Build semantik:cpu and save it to build/images/semantik-cpu.tar for the compose runtime (rewritten only when the image changed)
 	$(TIMED) docker-save app/docker/save-image.sh
+
+docker-push: ## Tag and push semantik:cpu to REGISTRY=host:port (REGISTRY_USER/REGISTRY_PASSWORD or a docker login before; docs/airgap.md)
+	scripts/docker-push.sh
 
 docker-up: ## Start the compose project (COMPOSE_FILES="-f docker-compose.yml -f docker-compose.prod.yml"), wait for health; CPU limits fit the host
 	cd $(COMPOSE_DIR) && limits="$$(sh ./cpu-limits.sh)" && eval "$$limits" && docker compose $(COMPOSE_FILES) up -d --wait

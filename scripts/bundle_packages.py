@@ -50,6 +50,9 @@ def packages(suite: str) -> list[str]:
     release = {"bookworm": "12", "trixie": "13"}[suite]
     if release in docker["_docker_distribution_compose_v2_releases"]:
         names += _names(docker["_docker_packages"]["distribution"])
+        names += _names(docker["_docker_api_packages"])
+    # The image registry (playbooks/registry.yml) for sites with a registry group.
+    names += _names(_load("registry/vars/main.yml")["_registry_packages"])
     return sorted(set(names))
 
 

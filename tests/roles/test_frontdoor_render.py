@@ -37,6 +37,9 @@ all:
     monitoring:
       hosts:
         mon1: {{proxy_address: 10.0.3.1, firewall_address: 10.0.3.1}}
+    registry:
+      hosts:
+        reg1: {{firewall_address: 10.0.4.1}}
 """
 
 PLAY = """
@@ -134,6 +137,20 @@ def test_firewall_on_a_qdrant_peer(tmp_path):
     lines = [ln for ln in chain if ln and not ln.startswith("#")]
     assert lines[1].startswith("tcp dport 22 ip saddr @ssh_sources_v4")
     assert lines[3] == "ct state established,related accept"
+
+
+def test_firewall_on_a_registry_host_admits_the_pulling_hosts_only(tmp_path):
+    result, rules = render(tmp_path, "firewall", "semantik.nft.j2", "reg1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    block = rules.split("set registry_clients_v4 {", 1)[1].split("}", 1)[0]
+    # The vecpipe and webui hosts (firewall_registry_client_groups), not the proxy or Qdrant.
+    assert block.split("elements = {", 1)[1].strip() == "10.0.0.11, 10.0.1.1, 10.0.1.2"
+    assert "fd00::12" in rules.split("set registry_clients_v6 {", 1)[1].split("}", 1)[0]
+    assert "tcp dport 5000 ip saddr @registry_clients_v4 accept" in rules
+    assert "tcp dport 5000 ip6 saddr @registry_clients_v6 accept" in rules
+    # Elsewhere the port stays closed.
+    _, qdrant_rules = render(tmp_path, "firewall", "semantik.nft.j2", "q1")
+    assert "dport 5000" not in qdrant_rules
 
 
 def test_firewall_refuses_an_empty_ssh_allow_list(tmp_path):

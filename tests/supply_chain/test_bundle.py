@@ -213,3 +213,7 @@ def test_apt_package_lists_come_from_the_roles():
     assert monitoring <= bookworm and monitoring <= trixie
     # Docker from the distribution only where its compose is v2 (Debian 13).
     assert "docker.io" not in bookworm and {"docker.io", "docker-compose"} <= trixie
+    # community.docker's docker_login on the compose hosts needs requests.
+    assert "python3-requests" in trixie
+    # The registry role (docker-registry; passlib and bcrypt for its htpasswd) on both releases.
+    assert {"docker-registry", "python3-passlib", "python3-bcrypt"} <= bookworm & trixie

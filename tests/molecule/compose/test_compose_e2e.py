@@ -8,6 +8,9 @@ from tests.molecule.helpers import (
     check_wrong_password_is_refused,
 )
 
+# The compose host (the registry host has its own module, test_compose_registry.py).
+testinfra_hosts = ["webui"]
+
 
 def test_wrong_password_is_refused(host):
     check_wrong_password_is_refused(host)

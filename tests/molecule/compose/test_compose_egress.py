@@ -12,6 +12,9 @@ import pytest
 
 from tests.molecule.helpers import sh
 
+# The compose host (the registry host has its own module, test_compose_registry.py).
+testinfra_hosts = ["webui"]
+
 BUNDLE_SOURCE = "file:/var/lib/semantik-bundle/apt"
 # Installed by the roles (the test-host image has none of them).
 ROLE_PACKAGES = ["docker.io", "docker-compose", "nginx", "nftables", "cron"]

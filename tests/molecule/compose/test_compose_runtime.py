@@ -7,6 +7,9 @@ import json
 
 import pytest
 
+# The compose host (the registry host has its own module, test_compose_registry.py).
+testinfra_hosts = ["webui"]
+
 PROJECT = "semantik"
 SERVICES = ("vecpipe", "webui")
 

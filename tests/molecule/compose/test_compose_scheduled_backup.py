@@ -18,6 +18,9 @@ import pytest
 
 from tests.molecule.helpers import WebApi, check_backup_cron_job, run_cron_line, sh
 
+# The compose host (the registry host has its own module, test_compose_registry.py).
+testinfra_hosts = ["webui"]
+
 BACKUP_DIR = "/var/backups/semantik"
 PROJECT_DIR = "/opt/semantik"
 
