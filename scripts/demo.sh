@@ -14,7 +14,12 @@ export DEMO_PORT=$PORT  # read by inventories/demo (semantik_public_url)
 INVENTORY=inventories/demo
 
 if [[ "${1:-up}" == down ]]; then
-  docker rm -f "$NAME" >/dev/null 2>&1 && echo "demo: removed $NAME" || echo "demo: $NAME is not running"
+  # `docker rm -f` succeeds for a container that does not exist: ask first.
+  if docker inspect "$NAME" >/dev/null 2>&1; then
+    docker rm -f "$NAME" >/dev/null && echo "demo: removed $NAME"
+  else
+    echo "demo: there is no container $NAME"
+  fi
   exit 0
 fi
 
