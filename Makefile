@@ -120,7 +120,7 @@ e2e: frontend-deps venv ## Browser end-to-end test in headless chromium (apt-get
 	SEMANTIK_E2E_REQUIRED=1 $(TIMED) e2e $(BIN)/pytest -q tests/frontend/test_browser_e2e.py
 
 # ---- deploy: wheelhouse for the semantik role, the local demo ----
-.PHONY: wheelhouse demo demo-down
+.PHONY: wheelhouse demo demo-down demo-noop
 wheelhouse: venv ## Wheels of the app and its pinned deps in build/wheelhouse.tar (CPU torch; TORCH_VARIANT=cuda TORCH_INDEX_URL=...)
 	$(TIMED) wheelhouse scripts/build-wheelhouse.sh
 
@@ -129,6 +129,9 @@ demo: venv images wheelhouse ## Deploy the whole site to a local container (inve
 
 demo-down: ## Remove the demo container
 	scripts/demo.sh down
+
+demo-noop: venv images wheelhouse ## No-op figures on the demo: a second site.yml and upgrade.yml to the running release (DEMO_NAME, DEMO_PORT)
+	bench/noop-converge.sh
 
 # ---- containers: app/docker images and the app/compose project ----
 COMPOSE_DIR := app/compose

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # `make demo`: a whole Semantik on one local test-host container, deployed by site.yml exactly as
 # on a real machine (inventories/demo), then the URL and the login.
-#   DEMO_PORT=8443 (HTTPS on 127.0.0.1)   scripts/demo.sh down   removes the container.
+#   DEMO_PORT=8443 (HTTPS on 127.0.0.1)   DEMO_NAME=semantik-demo (the container; a second demo
+#   beside the first takes another name and port)   scripts/demo.sh down   removes the container.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NAME=semantik-demo
+NAME=${DEMO_NAME:-semantik-demo}
+export DEMO_NAME=$NAME  # read by inventories/demo (ansible_host)
 IMAGE=semantik-testhost:bookworm
 PORT=${DEMO_PORT:-8443}
+export DEMO_PORT=$PORT  # read by inventories/demo (semantik_public_url)
 INVENTORY=inventories/demo
 
 if [[ "${1:-up}" == down ]]; then
-  docker rm -f "$NAME" >/dev/null 2>&1 && echo "demo: removed $NAME" || echo "demo: $NAME is not running"
+  # `docker rm -f` succeeds for a container that does not exist: ask first.
+  if docker inspect "$NAME" >/dev/null 2>&1; then
+    docker rm -f "$NAME" >/dev/null && echo "demo: removed $NAME"
+  else
+    echo "demo: there is no container $NAME"
+  fi
   exit 0
 fi
 
