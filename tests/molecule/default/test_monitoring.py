@@ -137,7 +137,10 @@ def test_backup_and_restore_drill_metrics(host):
         _sh(web, "/usr/local/sbin/semantik-backup")
         line = _sh(web, "/usr/local/sbin/semantik-restore-drill").strip()
         assert line.startswith("semantik-restore-drill: ok archive=/var/backups/semantik/"), line
-        assert "shards_loaded=true" in line
+        # The shards load only where qdrant-edge is installed (vecpipe's extras); a webui-only
+        # host of the split site verifies the archive's checksums.
+        here = "vecpipe" in web.ansible.get_variables().get("group_names", [])
+        assert f"shards_loaded={str(here).lower()}" in line, line
         # Nothing of the drill is left behind.
         assert _sh(web, "find /var/backups/semantik -maxdepth 1 -name '.drill-*'") == ""
         textfile = web.file("/var/lib/prometheus/node-exporter/semantik_restore_drill.prom")
