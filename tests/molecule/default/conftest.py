@@ -1,4 +1,5 @@
-"""Fixtures of the default scenario's client-side tests: the app host seen from the client."""
+"""Fixtures of the default scenario's client-side tests: the proxy host (`app`, the front door)
+seen from the client, and the hosts behind it (`web`, `vecpipe`)."""
 
 import shlex
 
@@ -12,6 +13,16 @@ CA_FILE = "/tmp/semantik-proxy-ca.pem"
 @pytest.fixture(scope="module")
 def app():
     return group_host("proxy")
+
+
+@pytest.fixture(scope="module")
+def web():
+    return group_host("webui")
+
+
+@pytest.fixture(scope="module")
+def vecpipe():
+    return group_host("vecpipe")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
-"""Role `semantik` as site.yml deploys it on default-app: units, users, sockets, secrets, hardening.
+"""Role `semantik` as site.yml deploys it on the default scenario's web and vecpipe hosts: units,
+users, sockets, secrets, hardening.
 
-Runs on every molecule host; everything here is about the host in the vecpipe/webui groups.
+Runs on every molecule host; each check is about the units of the host's own groups (vecpipe on
+the vecpipe host, webui on the web host, both where one host holds both).
 """
 
 import json
@@ -10,6 +12,7 @@ import pytest
 
 SERVICES = ["semantik-vecpipe.service", "semantik-webui.service"]
 PORTS = {"semantik-vecpipe.service": 8000, "semantik-webui.service": 8080}
+GROUPS = {"semantik-vecpipe.service": "vecpipe", "semantik-webui.service": "webui"}
 EXPOSURE_TARGET = 2.0
 
 
@@ -20,6 +23,18 @@ def _only_semantik_hosts(host):
         pytest.skip("not a Semantik host")
 
 
+def own_units(host) -> list[str]:
+    groups = host.ansible.get_variables().get("group_names", [])
+    return [unit for unit, group in GROUPS.items() if group in groups]
+
+
+def needs(host, unit: str) -> None:
+    """Skip unless this host runs `unit` (semantik.target runs on every Semantik host)."""
+    group = GROUPS.get(unit)
+    if group and unit not in own_units(host):
+        pytest.skip(f"not a {group} host")
+
+
 def main_pid(host, unit):
     pid = int(host.check_output(f"systemctl show -p MainPID --value {unit}"))
     assert pid > 0, f"{unit} has no main process"
@@ -28,6 +43,7 @@ def main_pid(host, unit):
 
 @pytest.mark.parametrize("unit", SERVICES + ["semantik.target"])
 def test_units_active_and_enabled(host, unit):
+    needs(host, unit)
     service = host.service(unit)
     assert service.is_running, host.run(f"journalctl -u {unit} -n 30 --no-pager").stdout
     assert service.is_enabled
@@ -35,6 +51,7 @@ def test_units_active_and_enabled(host, unit):
 
 @pytest.mark.parametrize("unit", SERVICES)
 def test_services_run_as_semantik(host, unit):
+    needs(host, unit)
     main_pid(host, unit)
     # Every process in the unit's cgroup (workers included), not only the main one.
     rows = host.check_output("ps -eo user:20=,cgroup:300=").splitlines()
@@ -44,21 +61,26 @@ def test_services_run_as_semantik(host, unit):
 
 
 @pytest.mark.parametrize("unit", SERVICES)
-def test_services_listen_on_loopback_only(host, unit):
+def test_services_listen_on_the_configured_address_only(host, unit):
+    # Loopback by default; the scenario's split hosts listen on their network address, and the
+    # firewall lets only the group that needs the port reach it (test_topology.py).
+    needs(host, unit)
+    name = GROUPS[unit]
+    bind = host.ansible.get_variables().get(f"semantik_{name}_host", "127.0.0.1")
     # Socket activation: systemd opens the listening socket (semantik-*.socket, so it survives
     # restarts) and hands it to the service, which binds nothing itself.
     socket_unit = unit.replace(".service", ".socket")
     assert host.service(socket_unit).is_running and host.service(socket_unit).is_enabled
     listen = host.check_output(f"systemctl show -p Listen --value {socket_unit}")
-    assert listen == f"127.0.0.1:{PORTS[unit]} (Stream)", listen
+    assert listen == f"{bind}:{PORTS[unit]} (Stream)", listen
     # ss -e names each socket's cgroup, so sockets map to units without ptrace.
     listening = host.check_output("ss -Hltne").splitlines()
     held = [line.split()[3] for line in listening if f"/{socket_unit} " in line + " "]
-    assert held == [f"127.0.0.1:{PORTS[unit]}"], listening
+    assert held == [f"{bind}:{PORTS[unit]}"], listening
     own = [line for line in listening if f"/{unit} " in line + " "]
     assert own == [], f"{unit} opened listening sockets of its own: {own}"
     log = host.check_output(f"journalctl -u {unit} -o cat --no-pager")
-    assert f"running on socket ('127.0.0.1', {PORTS[unit]})" in log, log[-2000:]
+    assert f"running on socket ('{bind}', {PORTS[unit]})" in log, log[-2000:]
 
 
 @pytest.mark.parametrize("name", ["jwt_secret", "internal_api_key"])
@@ -78,7 +100,8 @@ def _keys(host, name: str) -> list[str]:
 
 def test_secrets_never_in_the_settings_file_or_units(host):
     secrets = _keys(host, "jwt_secret") + _keys(host, "internal_api_key")
-    for path in ["/etc/semantik/semantik.env"] + [f"/etc/systemd/system/{u}" for u in SERVICES]:
+    units = own_units(host)
+    for path in ["/etc/semantik/semantik.env"] + [f"/etc/systemd/system/{u}" for u in units]:
         text = host.file(path).content_string
         for secret in secrets:
             assert secret not in text, f"a secret appears in {path}"
@@ -120,6 +143,7 @@ def mount_options(host, pid, path):
 
 @pytest.mark.parametrize("unit", SERVICES)
 def test_documents_are_read_only_to_the_services(host, unit):
+    needs(host, unit)
     pid = main_pid(host, unit)
     point, options = mount_options(host, pid, "/srv/documents/samples")
     assert "ro" in options, f"{unit} sees /srv/documents through {point} mounted {options}"
@@ -132,6 +156,7 @@ def test_documents_are_read_only_to_the_services(host, unit):
 
 @pytest.mark.parametrize("unit", SERVICES)
 def test_exposure_score(host, unit):
+    needs(host, unit)
     out = host.check_output(f"systemd-analyze security --no-pager {unit}")
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
     assert match, out[-500:]
@@ -141,13 +166,14 @@ def test_exposure_score(host, unit):
 
 
 def test_vecpipe_has_time_to_stop(host):
+    needs(host, "semantik-vecpipe.service")
     # Unloading the model and flushing the embedded store outlast systemd's default 90 s.
     value = host.check_output("systemctl show -p TimeoutStopUSec --value semantik-vecpipe.service")
     assert value == "3min", f"semantik-vecpipe TimeoutStopSec is {value}, want 180 s"
 
 
 def test_units_pass_systemd_analyze_verify(host):
-    paths = " ".join(f"/etc/systemd/system/{u}" for u in SERVICES + ["semantik.target"])
+    paths = " ".join(f"/etc/systemd/system/{u}" for u in own_units(host) + ["semantik.target"])
     result = host.run(f"systemd-analyze verify {paths}")
     assert result.rc == 0, result.stderr
 
@@ -163,6 +189,7 @@ def test_model_comes_from_the_model_package(host):
 
 
 def test_admin_exists_once(host):
+    needs(host, "semantik-webui.service")  # the database is webui's
     out = host.check_output(
         "runuser -u semantik -- env SEMANTIK_ENV_FILE=/etc/semantik/semantik.env "
         "/opt/semantik/venv/bin/semantik users list --json"
