@@ -89,15 +89,14 @@ def render(tmp_path, role, template, target, *extra):
     return result, rendered.read_text() if rendered.exists() else None
 
 
-def test_proxy_balances_across_every_webui_and_vecpipe_host(tmp_path):
+def test_proxy_balances_across_every_webui_host(tmp_path):
     result, conf = render(tmp_path, "proxy", "semantik.conf.j2", "edge1")
     assert result.returncode == 0, result.stdout + result.stderr
     webui = conf.split("upstream semantik_webui {", 1)[1].split("}", 1)[0]
     assert "server 10.0.0.11:8080;" in webui
     assert "server [fd00::12]:8080;" in webui
-    vecpipe = conf.split("upstream semantik_vecpipe {", 1)[1].split("}", 1)[0]
-    assert "server 10.0.1.1:8000;" in vecpipe and "server 10.0.1.2:8000;" in vecpipe
-    assert "listen 127.0.0.1:8100;" in conf
+    # vecpipe is balanced on the webui hosts (internal_tls), never on the proxy.
+    assert "semantik_vecpipe" not in conf and "8100" not in conf
     metrics = conf.split("location = /metrics {", 1)[1].split("}", 1)[0]
     assert "allow 10.0.3.1;" in metrics and "allow 127.0.0.1;" in metrics
     assert metrics.strip().splitlines()[-2].strip() == "deny all;"

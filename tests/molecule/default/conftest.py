@@ -1,11 +1,12 @@
 """Fixtures of the default scenario's client-side tests: the proxy host (`app`, the front door)
-seen from the client, and the hosts behind it (`web`, `vecpipe`)."""
+seen from the client, and the hosts behind it (`web`, `vecpipe`); `session` and `searchable`:
+an admin session and an indexed collection per test module."""
 
 import shlex
 
 import pytest
 
-from tests.molecule.helpers import address, group_host
+from tests.molecule.helpers import WebApi, address, group_host
 
 CA_FILE = "/tmp/semantik-proxy-ca.pem"
 
@@ -42,3 +43,29 @@ def trusted(host, app):
     pem = app.check_output("cat /etc/ssl/semantik/fullchain.pem")
     host.run_expect([0], f"printf '%s\\n' {shlex.quote(pem)} > {CA_FILE}")
     return CA_FILE
+
+
+@pytest.fixture(scope="module")
+def session(request, host, app, app_ip, trusted):
+    """The admin's session (the login answer: access and refresh token) and a collection of the
+    sample documents indexed through the proxy, named after the test module; deleted afterwards
+    with a fresh login (the module may have rotated the signing key or the password meanwhile)."""
+    api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
+    variables = app.ansible.get_variables()
+    admin = variables.get("semantik_admin_user", "admin"), variables["semantik_admin_password"]
+    status, tokens = api.login(*admin)
+    assert status == 200, tokens
+    prefix = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    name, job = api.index_new_collection(tokens["access_token"], prefix)
+    assert job["status"] == "succeeded", job
+    yield tokens, name
+    status, fresh = api.login(*admin)
+    assert status == 200, fresh
+    api.call("DELETE", f"/api/collections/{name}", fresh["access_token"])
+
+
+@pytest.fixture(scope="module")
+def searchable(session):
+    """(access token, collection name) of `session`: what the search loop needs."""
+    tokens, name = session
+    return tokens["access_token"], name

@@ -14,7 +14,6 @@ import time
 import pytest
 
 from tests.molecule.helpers import (
-    WebApi,
     group_host,
     https,
     report_searches,
@@ -23,17 +22,6 @@ from tests.molecule.helpers import (
 )
 
 testinfra_hosts = ["clients"]
-
-
-@pytest.fixture(scope="module")
-def searchable(host, app, app_ip, trusted):
-    """A token and an indexed collection of the sample documents; deleted afterwards."""
-    api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
-    token = api.admin_token(app.ansible.get_variables())
-    name, job = api.index_new_collection(token, "restarts")
-    assert job["status"] == "succeeded", job
-    yield token, name
-    https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", token)
 
 
 def test_restarting_vecpipe_and_webui_fails_no_search(
