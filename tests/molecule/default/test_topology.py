@@ -31,7 +31,8 @@ import ssl, sys, urllib.error, urllib.request
 url, cafile, keyfile = sys.argv[1:4]
 req = urllib.request.Request(url)
 if keyfile:
-    req.add_header("X-API-Key", open(keyfile).read().strip())
+    # The current key: the first line of the key ring ("<id> <key>" once rotated).
+    req.add_header("X-API-Key", open(keyfile).read().strip().splitlines()[0].split()[-1])
 ctx = ssl.create_default_context(cafile=cafile) if url.startswith("https") else None
 try:
     print(urllib.request.urlopen(req, timeout=10, context=ctx).status)
