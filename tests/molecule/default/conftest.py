@@ -64,8 +64,9 @@ def session(request, host, app, app_ip, trusted):
     api.call("DELETE", f"/api/collections/{name}", fresh["access_token"])
 
 
-@pytest.fixture(scope="module")
-def searchable(session):
-    """(access token, collection name) of `session`: what the search loop needs."""
-    tokens, name = session
-    return tokens["access_token"], name
+@pytest.fixture
+def searchable(session, app, app_ip, trusted, host):
+    """(access token, collection name) for the search loop: a token of a fresh login for each
+    test, so a slow module never searches with an expired one (access_token_minutes)."""
+    api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
+    return api.admin_token(app.ansible.get_variables()), session[1]
