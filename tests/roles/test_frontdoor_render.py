@@ -92,15 +92,14 @@ def render(tmp_path, role, template, target, *extra):
     return result, rendered.read_text() if rendered.exists() else None
 
 
-def test_proxy_balances_across_every_webui_and_vecpipe_host(tmp_path):
+def test_proxy_balances_across_every_webui_host(tmp_path):
     result, conf = render(tmp_path, "proxy", "semantik.conf.j2", "edge1")
     assert result.returncode == 0, result.stdout + result.stderr
     webui = conf.split("upstream semantik_webui {", 1)[1].split("}", 1)[0]
     assert "server 10.0.0.11:8080;" in webui
     assert "server [fd00::12]:8080;" in webui
-    vecpipe = conf.split("upstream semantik_vecpipe {", 1)[1].split("}", 1)[0]
-    assert "server 10.0.1.1:8000;" in vecpipe and "server 10.0.1.2:8000;" in vecpipe
-    assert "listen 127.0.0.1:8100;" in conf
+    # vecpipe is balanced on the webui hosts (internal_tls), never on the proxy.
+    assert "semantik_vecpipe" not in conf and "8100" not in conf
     metrics = conf.split("location = /metrics {", 1)[1].split("}", 1)[0]
     assert "allow 10.0.3.1;" in metrics and "allow 127.0.0.1;" in metrics
     assert metrics.strip().splitlines()[-2].strip() == "deny all;"
@@ -193,3 +192,59 @@ def test_proxy_acme_mode_needs_a_contact(tmp_path):
     )
     assert result.returncode != 0
     assert "proxy_acme_email" in result.stdout
+
+
+def test_internal_tls_on_a_webui_host_balances_over_every_vecpipe_host(tmp_path):
+    result, conf = render(
+        tmp_path, "internal_tls", "semantik-internal.conf.j2", "web1", "-e",
+        "internal_tls_enabled=true",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    # TLS in front of webui on the host's address; webui itself stays on loopback.
+    assert "listen 10.0.0.11:8080 ssl;" in conf
+    assert "proxy_pass http://semantik_webui_local;" in conf
+    assert "server 127.0.0.1:8080 max_fails=0;" in conf
+    upstream = conf.split("upstream semantik_vecpipe_tls {", 1)[1].split("}", 1)[0]
+    assert "server 10.0.1.1:8000 max_fails=1 fail_timeout=10s;" in upstream
+    assert "server 10.0.1.2:8000 max_fails=1 fail_timeout=10s;" in upstream
+    balancer = conf.split("listen 127.0.0.1:8100;", 1)[1]
+    for line in ("proxy_pass https://semantik_vecpipe_tls;", "proxy_ssl_verify on;",
+                 "proxy_ssl_name vecpipe.semantik.internal;",
+                 "proxy_ssl_trusted_certificate /etc/ssl/semantik-internal/ca.crt;"):
+        assert line in balancer, line
+    # Not a vecpipe host: no listener in front of vecpipe.
+    assert ":8000 ssl;" not in conf
+
+
+def test_internal_tls_on_a_vecpipe_host_fronts_vecpipe_only(tmp_path):
+    result, conf = render(
+        tmp_path, "internal_tls", "semantik-internal.conf.j2", "gpu1", "-e",
+        "internal_tls_enabled=true",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "listen 10.0.1.1:8000 ssl;" in conf
+    assert "proxy_pass http://semantik_vecpipe_local;" in conf
+    assert "server 127.0.0.1:8000 max_fails=0;" in conf
+    assert "semantik_vecpipe_tls" not in conf and ":8080" not in conf
+
+
+def test_internal_tls_refuses_services_off_loopback(tmp_path):
+    result, _ = render(
+        tmp_path, "internal_tls", "semantik-internal.conf.j2", "gpu1", "-e",
+        "internal_tls_enabled=true", "-e", "semantik_vecpipe_host=0.0.0.0",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "semantik_vecpipe_host" in result.stdout
+
+
+def test_proxy_reaches_webui_over_tls_when_asked(tmp_path):
+    result, conf = render(
+        tmp_path, "proxy", "semantik.conf.j2", "web1", "-e", "proxy_webui_tls=true"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    webui = conf.split("upstream semantik_webui {", 1)[1].split("}", 1)[0]
+    # Over TLS this host's own webui is reached at its address too (nginx's listener there).
+    assert "server 10.0.0.11:8080;" in webui and "127.0.0.1" not in webui
+    assert "proxy_pass http://semantik_webui;" not in conf
+    assert conf.count("proxy_pass https://semantik_webui;") == 6
+    assert "proxy_ssl_verify on;" in conf and "proxy_ssl_name webui.semantik.internal;" in conf

@@ -30,7 +30,7 @@ from semantik.backup.errors import ArchiveRefused, BackupError
 from semantik.backup.ownership import match_owner
 from semantik.backup.status import record_run, write_textfile
 from semantik.backup.units import exclusive_lock
-from semantik.backup.vectors import EmbeddedStore, vecpipe_client
+from semantik.backup.vectors import EmbeddedStore, engine_installed, vecpipe_client
 from semantik.shared.settings import Settings
 
 STATUS_NAME = "status-drill.json"
@@ -107,7 +107,8 @@ def run_drill(settings: Settings, archive: Path | None = None) -> DrillResult:
                 EmbeddedStore(settings, use_vecpipe=False).stage(
                     manifest.collections, scratch / "archive", scratch / "shards"
                 )
-                verified = True
+                # Without the engine (a webui-only host) only the checksums were verified.
+                verified = engine_installed()
         except OSError as exc:
             raise BackupError(f"restore drill failed: {exc}") from exc
         finally:

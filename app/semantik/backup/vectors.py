@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -138,10 +139,10 @@ class EmbeddedStore:
         for name in collections:
             staged[name] = staging / name
             extract_tar(archive_root / f"vectors/{name}{self.suffix}", staged[name])
-        try:
-            from semantik.shared.vectorstore.edge import EdgeStore
-        except ImportError:  # a host without vecpipe's extras: the checksums must do
+        if not engine_installed():  # a host without vecpipe's extras: the checksums must do
             return staged
+        from semantik.shared.vectorstore.edge import EdgeStore
+
         try:
             store = EdgeStore(staging)
         except Exception as exc:  # qdrant-edge raises plain exceptions
@@ -170,6 +171,12 @@ class EmbeddedStore:
         if root.exists():
             root.rename(aside / root.name)
         new_root.rename(root)
+
+
+def engine_installed() -> bool:
+    """Whether this host can open embedded shards: qdrant-edge comes with vecpipe's extras, which a
+    webui-only host of a split site does not install (EdgeStore imports it lazily)."""
+    return importlib.util.find_spec("qdrant_edge") is not None
 
 
 class QdrantServerStore:

@@ -1,7 +1,8 @@
 """playbooks/check.yml, the fleet check, against the converged default site.
 
-Green on the healthy site (and with --check, changing nothing); red, naming the host and the
-cause, after semantik-webui is stopped, after the last backup is aged two days, and with a
+Green on the healthy site, one line per host (proxy, web, vecpipe; and with --check, changing
+nothing); red, naming the host and the cause, after semantik-webui (web host) or semantik-vecpipe
+(vecpipe host) is stopped, after the last backup is aged two days (web host), and with the proxy's
 certificate a week from expiry. Every test puts the host back as it found it: other modules run
 after this one.
 """
@@ -13,7 +14,7 @@ import time
 
 import pytest
 
-from tests.molecule.helpers import REPO, ansible_playbook, run_cron_line, sh
+from tests.molecule.helpers import REPO, ansible_playbook, group_host, run_cron_line, sh
 
 testinfra_hosts = ["webui"]
 
@@ -35,18 +36,31 @@ def _failure(text: str) -> str:
     return text[text.index("Site check FAILED.") :]
 
 
+def _line(text: str, name: str) -> str:
+    """The host's report line (up to the next host's)."""
+    assert f"{name}: " in text, text
+    return text[text.index(f"{name}: ") :].split(" | PROBLEMS", 1)[0][:400]
+
+
 @pytest.fixture()
 def name(host) -> str:
     return host.backend.host
 
 
-def test_green_on_the_healthy_site(host, name):
+def test_green_on_the_healthy_site(name):
     rc, text = _check()
     assert rc == 0, text
-    assert f"{name}: OK |" in text, text
-    for fact in ("units 3/3 active", "release ", "cert ", "disk /var/lib/semantik"):
-        assert fact in text, text
-    assert "1 of 1 hosts OK" in text, text
+    proxy, vecpipe = (group_host(g).backend.host for g in ("proxy", "vecpipe"))
+    for host_name, facts in (
+        (name, ("units 1/1 active", "release ", "disk /var/lib/semantik")),
+        (vecpipe, ("units 1/1 active", "release ", "disk /var/lib/semantik")),
+        (proxy, ("units 1/1 active", "cert ")),
+    ):
+        assert f"{host_name}: OK |" in text, text
+        line = _line(text, host_name)
+        for fact in facts:
+            assert fact in line, (host_name, fact, line)
+    assert "3 of 3 hosts OK" in text, text
 
 
 def test_green_in_check_mode_and_changes_nothing(name):
@@ -56,18 +70,21 @@ def test_green_in_check_mode_and_changes_nothing(name):
     assert "changed=0" in text and "changed=1" not in text, text
 
 
-def test_red_naming_a_stopped_unit(host, name):
-    # The socket too: while it listens, the check's own /readyz probe would start webui again.
-    sh(host, "systemctl stop semantik-webui.socket semantik-webui.service")
+@pytest.mark.parametrize("group", ["webui", "vecpipe"])
+def test_red_naming_a_stopped_unit(group):
+    target = group_host(group)
+    unit = f"semantik-{group}"
+    # The socket too: while it listens, the check's own /readyz probe would start it again.
+    sh(target, f"systemctl stop {unit}.socket {unit}.service")
     try:
         rc, text = _check()
     finally:
-        # ExecStartPost= waits for /readyz: the start returns once webui serves again.
-        sh(host, "systemctl start semantik-webui.socket semantik-webui.service")
+        # ExecStartPost= waits for /readyz: the start returns once the service serves again.
+        sh(target, f"systemctl start {unit}.socket {unit}.service")
     assert rc != 0, text
     failure = _failure(text)
-    assert f"{name}: semantik-webui.service is inactive" in failure, failure
-    assert "webui not ready" in failure, failure
+    assert f"{target.backend.host}: {unit}.service is inactive" in failure, failure
+    assert f"{group} not ready" in failure, failure
 
 
 def test_red_naming_an_old_backup(host, name):
@@ -88,7 +105,9 @@ def test_red_naming_an_old_backup(host, name):
     assert _check()[0] == 0
 
 
-def test_red_naming_a_certificate_a_week_from_expiry(host, name):
+def test_red_naming_a_certificate_a_week_from_expiry():
+    host = group_host("proxy")
+    name = host.backend.host
     sh(host, f"mkdir -p {SAVED} && cp -p {TLS_DIR}/fullchain.pem {TLS_DIR}/privkey.pem {SAVED}/")
     try:
         sh(

@@ -1,11 +1,12 @@
 """The front door of the whole site (default scenario): the client machine, in no Semantik group,
-sees only nginx on the app host.
+sees only nginx on the proxy host.
 
 - TLS 1.2/1.3 handshakes succeed, 1.0/1.1 are refused, HSTS is sent, HTTP redirects to HTTPS;
 - login and search work through https, with the certificate verified (the self-signed one the
-  proxy role made, carrying the app host's address);
-- from the client only 22, 80 and 443 get through; 8000, 8080 and 6333 are dropped, while the
-  services still answer on the app host's loopback.
+  proxy role made, carrying the proxy host's address);
+- from the client only 22, 80 and 443 of the proxy get through; 8000, 8080 and 6333 are dropped
+  there and on the web and vecpipe hosts, while the services still answer on their own hosts'
+  loopback.
 """
 
 import shlex
@@ -15,9 +16,10 @@ import pytest
 # The probes shared with the frontdoor scenario (one copy, kept next to those tests); the
 # fixtures app, app_ip, server_name and trusted are in conftest.py.
 from tests.molecule.frontdoor.frontdoor_net import assert_legacy_tls_refused, probe, s_client
-from tests.molecule.helpers import WebApi, https
+from tests.molecule.helpers import WebApi, address, group_host, https
 
 testinfra_hosts = ["clients"]
+
 
 @pytest.mark.parametrize(("flag", "name"), [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
 def test_tls12_and_tls13_handshakes_succeed(host, app_ip, server_name, flag, name):
@@ -90,6 +92,15 @@ def test_client_reaches_only_ssh_http_https(host, app_ip):
         assert seen[port] == "filtered", (port, seen)
 
 
-def test_services_still_answer_on_the_app_hosts_loopback(app):
-    seen = probe(app, "127.0.0.1", [8000, 8080])
-    assert seen == {8000: "open", 8080: "open"}, seen
+@pytest.mark.parametrize("group", ["webui", "vecpipe"])
+def test_client_reaches_nothing_but_ssh_on_the_hosts_behind_the_proxy(host, group):
+    seen = probe(host, address(group_host(group)), [22, 80, 443, 8000, 8080, 6333])
+    assert seen[22] in ("open", "refused"), seen
+    for port in (80, 443, 8000, 8080, 6333):
+        assert seen[port] == "filtered", (group, port, seen)
+
+
+@pytest.mark.parametrize(("group", "port"), [("webui", 8080), ("vecpipe", 8000)])
+def test_services_still_answer_on_their_hosts_loopback(group, port):
+    seen = probe(group_host(group), "127.0.0.1", [port])
+    assert seen == {port: "open"}, seen

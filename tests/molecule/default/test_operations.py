@@ -5,7 +5,7 @@
   for the new process instead of being refused, and nginx retries a search that failed on a dying
   process. Before this the probe counted 30 of 50 searches failing with nginx's HTML 502 page;
 - when webui is down for good nginx answers a JSON 503 with Retry-After, never an HTML 502;
-- the app host runs no mail server (cron used to pull in exim4 through its Recommends).
+- no host runs a mail server (cron used to pull in exim4 through its Recommends).
 Figures (searches, failures, gap) are printed.
 """
 
@@ -13,26 +13,24 @@ import time
 
 import pytest
 
-from tests.molecule.helpers import WebApi, https, report_searches, searches_around, wait_ready
+from tests.molecule.helpers import (
+    group_host,
+    https,
+    report_searches,
+    searches_around,
+    wait_ready,
+)
 
 testinfra_hosts = ["clients"]
 
-@pytest.fixture(scope="module")
-def searchable(host, app, app_ip, trusted):
-    """A token and an indexed collection of the sample documents; deleted afterwards."""
-    api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
-    token = api.admin_token(app.ansible.get_variables())
-    name, job = api.index_new_collection(token, "restarts")
-    assert job["status"] == "succeeded", job
-    yield token, name
-    https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", token)
 
-
-def test_restarting_vecpipe_and_webui_fails_no_search(host, app, app_ip, trusted, searchable):
+def test_restarting_vecpipe_and_webui_fails_no_search(
+    host, web, vecpipe, app_ip, trusted, searchable
+):
     def restart():
-        with app.sudo():
-            app.run_expect([0], "systemctl restart semantik-vecpipe.service")
-            app.run_expect([0], "systemctl restart semantik-webui.service")
+        with vecpipe.sudo(), web.sudo():
+            vecpipe.run_expect([0], "systemctl restart semantik-vecpipe.service")
+            web.run_expect([0], "systemctl restart semantik-webui.service")
 
     results = searches_around(host, app_ip, trusted, searchable, restart)
     gaps, failed = report_searches("systemctl restart vecpipe, then webui", results)
@@ -40,18 +38,18 @@ def test_restarting_vecpipe_and_webui_fails_no_search(host, app, app_ip, trusted
     assert failed == [] and gaps == [], (failed + gaps)[:5]
 
 
-def test_kill_9_of_webui_fails_no_search(host, app, app_ip, trusted, searchable):
+def test_kill_9_of_webui_fails_no_search(host, web, app_ip, trusted, searchable):
     def kill():
-        with app.sudo():
-            pid = app.check_output("systemctl show -p MainPID --value semantik-webui.service")
-            app.run_expect([0], f"kill -9 {pid}")
+        with web.sudo():
+            pid = web.check_output("systemctl show -p MainPID --value semantik-webui.service")
+            web.run_expect([0], f"kill -9 {pid}")
             deadline = time.monotonic() + 120
-            while app.check_output(
+            while web.check_output(
                 "systemctl show -p MainPID --value semantik-webui.service"
             ) in ("0", pid):
                 assert time.monotonic() < deadline, "webui was not restarted"
                 time.sleep(0.5)
-        wait_ready(app, 8080)
+        wait_ready(web, 8080)
 
     results = searches_around(host, app_ip, trusted, searchable, kill)
     gaps, failed = report_searches("kill -9 of webui", results)
@@ -67,9 +65,9 @@ def test_kill_9_of_webui_fails_no_search(host, app, app_ip, trusted, searchable)
     assert len(gaps) == 0, gaps[:5]
 
 
-def test_webui_down_gives_a_json_503_with_retry_after(host, app, app_ip, trusted):
-    with app.sudo():
-        app.run_expect([0], "systemctl stop semantik-webui.socket semantik-webui.service")
+def test_webui_down_gives_a_json_503_with_retry_after(host, web, app_ip, trusted):
+    with web.sudo():
+        web.run_expect([0], "systemctl stop semantik-webui.socket semantik-webui.service")
     try:
         status, payload, headers = https(host, app_ip, trusted, "GET", "/api/collections")
         assert status == 503, payload
@@ -78,12 +76,14 @@ def test_webui_down_gives_a_json_503_with_retry_after(host, app, app_ip, trusted
         assert int(headers["retry-after"]) > 0
         assert headers.all("strict-transport-security") and headers["cache-control"] == "no-store"
     finally:
-        with app.sudo():
-            app.run_expect([0], "systemctl start semantik-webui.socket semantik-webui.service")
-        wait_ready(app, 8080)
+        with web.sudo():
+            web.run_expect([0], "systemctl start semantik-webui.socket semantik-webui.service")
+        wait_ready(web, 8080)
 
 
-def test_no_mail_server_on_the_app_host(app):
+@pytest.mark.parametrize("group", ["proxy", "webui", "vecpipe"])
+def test_no_mail_server(group):
+    app = group_host(group)
     installed = app.check_output(
         "dpkg-query -W -f '${Package} ${db:Status-Status}\\n' | awk '$2 == \"installed\"{print $1}'"
     ).split()

@@ -26,8 +26,6 @@ from tests.molecule.helpers import (
     REPO,
     WebApi,
     ansible_playbook,
-    group_host,
-    https,
     report_searches,
     searches_around,
 )
@@ -39,36 +37,14 @@ SECRETS = "/etc/semantik/secrets"
 
 
 @pytest.fixture(scope="module")
-def webui():
-    return group_host("webui")
-
-
-@pytest.fixture(scope="module")
-def vecpipe():
-    return group_host("vecpipe")
-
-
-@pytest.fixture(scope="module")
 def api(app_ip, trusted, host):
     return WebApi(host, base=f"https://{app_ip}", cafile=trusted)
 
 
 @pytest.fixture(scope="module")
-def admin(webui):
-    variables = webui.ansible.get_variables()
+def admin(web):
+    variables = web.ansible.get_variables()
     return variables.get("semantik_admin_user", "admin"), variables["semantik_admin_password"]
-
-
-@pytest.fixture(scope="module")
-def searchable(api, admin, host, app_ip, trusted):
-    """A session (access + refresh token) and an indexed collection; deleted afterwards."""
-    status, tokens = api.login(*admin)
-    assert status == 200, tokens
-    name, job = api.index_new_collection(tokens["access_token"], "rotation")
-    assert job["status"] == "succeeded", job
-    yield tokens, name
-    status, fresh = api.login(*admin)
-    https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", fresh["access_token"])
 
 
 def ring(host, name: str) -> list[keyring.Key]:
@@ -99,10 +75,10 @@ def kid(token: str) -> str:
 
 
 def test_jwt_and_internal_key_rotation_fails_no_search(
-    host, app_ip, trusted, api, admin, webui, vecpipe, searchable
+    host, app_ip, trusted, api, admin, web, vecpipe, session, searchable
 ):
-    tokens, _ = searchable
-    jwt_before, internal_before = ring(webui, "jwt_secret"), ring(vecpipe, "internal_api_key")
+    tokens, _ = session
+    jwt_before, internal_before = ring(web, "jwt_secret"), ring(vecpipe, "internal_api_key")
     assert kid(tokens["access_token"]) == jwt_before[0].kid
     outputs = []
 
@@ -112,13 +88,12 @@ def test_jwt_and_internal_key_rotation_fails_no_search(
         outputs.append(rotate("-e", "rotate=jwt,internal_key", "-e", "rotate_force=true"))
         print(f"\nrotation of jwt + internal_key took {time.monotonic() - started:.0f}s")
 
-    results = searches_around(host, app_ip, trusted, (tokens["access_token"], searchable[1]),
-                              rotation)
+    results = searches_around(host, app_ip, trusted, searchable, rotation)
     gaps, failed = report_searches("rotate jwt + internal_key", results)
     assert len(results) >= 10
     assert failed == [] and gaps == [], (failed + gaps)[:5]
 
-    jwt_after, internal_after = ring(webui, "jwt_secret"), ring(vecpipe, "internal_api_key")
+    jwt_after, internal_after = ring(web, "jwt_secret"), ring(vecpipe, "internal_api_key")
     # JWT: a new current key, the old one still in the ring; the old token still works.
     assert jwt_after[0].kid not in [k.kid for k in jwt_before]
     assert [k.kid for k in jwt_after[1:]][: len(jwt_before)] == [k.kid for k in jwt_before]
@@ -132,8 +107,14 @@ def test_jwt_and_internal_key_rotation_fails_no_search(
     assert vecpipe_status(vecpipe, internal_after[0].secret) == "200"
 
     # Logged with key ids, never a secret (neither in the journal nor in Ansible's output).
-    with webui.sudo():
-        journal = webui.check_output("journalctl -q -o cat -t semantik-rotate")
+    # The key rings are changed on one Semantik host and copied to the others: every host that
+    # holds them has the same rings, and the log is on that one host.
+    assert ring(web, "internal_api_key") == internal_after
+    assert ring(vecpipe, "jwt_secret") == jwt_after
+    journal = ""
+    for holder in (web, vecpipe):
+        with holder.sudo():
+            journal += holder.check_output("journalctl -q -o cat -t semantik-rotate") + "\n"
     assert f"kind=jwt action=add-current current={jwt_after[0].kid}" in journal, journal
     assert f"kind=internal_key action=prune current={internal_after[0].kid}" in journal, journal
     for key in jwt_before + jwt_after + internal_before + internal_after:
@@ -142,15 +123,15 @@ def test_jwt_and_internal_key_rotation_fails_no_search(
     # The same request again: nothing to do.
     again = rotate("-e", "rotate=jwt,internal_key")
     assert set(changed_counts(again).values()) == {0}, again[-3000:]
-    assert [k.kid for k in ring(webui, "jwt_secret")] == [k.kid for k in jwt_after]
+    assert [k.kid for k in ring(web, "jwt_secret")] == [k.kid for k in jwt_after]
 
 
-def test_after_the_window_the_old_signing_key_is_dropped(api, webui, searchable):
-    tokens, _ = searchable
+def test_after_the_window_the_old_signing_key_is_dropped(api, web, session):
+    tokens, _ = session
     old_kid = kid(tokens["access_token"])
-    assert old_kid in [k.kid for k in ring(webui, "jwt_secret")]
+    assert old_kid in [k.kid for k in ring(web, "jwt_secret")]
     rotate("-e", "rotate=jwt", "-e", "rotate_jwt_window_minutes=0")
-    keys = ring(webui, "jwt_secret")
+    keys = ring(web, "jwt_secret")
     assert [k.kid for k in keys] == [keys[0].kid]
     status, body = api.call("GET", "/api/auth/me", tokens["access_token"])
     assert status == 401 and body["detail"] == "invalid access token", body

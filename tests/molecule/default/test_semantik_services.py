@@ -1,23 +1,37 @@
-"""Role `semantik` as site.yml deploys it on default-app: units, users, sockets, secrets, hardening.
+"""Role `semantik` as site.yml deploys it on the default scenario's web and vecpipe hosts: units,
+users, sockets, secrets, hardening.
 
-Runs on every molecule host; everything here is about the host in the vecpipe/webui groups.
+Host-wide checks run on every Semantik host; a check of one unit runs on the host of its group
+(vecpipe on the vecpipe host, webui on the web host).
 """
 
+import functools
 import json
 import re
 
 import pytest
 
+from tests.molecule.helpers import group_host
+
+# Host-wide checks (`host`) run on every Semantik host; a check of one service runs on the host of
+# its group (`on(unit)`), so no test skips for a host without that service.
+testinfra_hosts = ["vecpipe", "webui"]
+
 SERVICES = ["semantik-vecpipe.service", "semantik-webui.service"]
 PORTS = {"semantik-vecpipe.service": 8000, "semantik-webui.service": 8080}
+GROUPS = {"semantik-vecpipe.service": "vecpipe", "semantik-webui.service": "webui"}
 EXPOSURE_TARGET = 2.0
 
 
-@pytest.fixture(autouse=True)
-def _only_semantik_hosts(host):
+@functools.cache
+def on(unit: str):
+    """The host that runs `unit` (the single host of its group)."""
+    return group_host(GROUPS[unit])
+
+
+def own_units(host) -> list[str]:
     groups = host.ansible.get_variables().get("group_names", [])
-    if not {"vecpipe", "webui"} & set(groups):
-        pytest.skip("not a Semantik host")
+    return [unit for unit, group in GROUPS.items() if group in groups]
 
 
 def main_pid(host, unit):
@@ -26,15 +40,24 @@ def main_pid(host, unit):
     return pid
 
 
-@pytest.mark.parametrize("unit", SERVICES + ["semantik.target"])
-def test_units_active_and_enabled(host, unit):
+def check_active_and_enabled(host, unit: str) -> None:
     service = host.service(unit)
     assert service.is_running, host.run(f"journalctl -u {unit} -n 30 --no-pager").stdout
     assert service.is_enabled
 
 
 @pytest.mark.parametrize("unit", SERVICES)
-def test_services_run_as_semantik(host, unit):
+def test_units_active_and_enabled(unit):
+    check_active_and_enabled(on(unit), unit)
+
+
+def test_target_active_and_enabled(host):
+    check_active_and_enabled(host, "semantik.target")
+
+
+@pytest.mark.parametrize("unit", SERVICES)
+def test_services_run_as_semantik(unit):
+    host = on(unit)
     main_pid(host, unit)
     # Every process in the unit's cgroup (workers included), not only the main one.
     rows = host.check_output("ps -eo user:20=,cgroup:300=").splitlines()
@@ -44,21 +67,26 @@ def test_services_run_as_semantik(host, unit):
 
 
 @pytest.mark.parametrize("unit", SERVICES)
-def test_services_listen_on_loopback_only(host, unit):
+def test_services_listen_on_the_configured_address_only(unit):
+    # Loopback by default; the scenario's split hosts listen on their network address, and the
+    # firewall lets only the group that needs the port reach it (test_topology.py).
+    host = on(unit)
+    name = GROUPS[unit]
+    bind = host.ansible.get_variables().get(f"semantik_{name}_host", "127.0.0.1")
     # Socket activation: systemd opens the listening socket (semantik-*.socket, so it survives
     # restarts) and hands it to the service, which binds nothing itself.
     socket_unit = unit.replace(".service", ".socket")
     assert host.service(socket_unit).is_running and host.service(socket_unit).is_enabled
     listen = host.check_output(f"systemctl show -p Listen --value {socket_unit}")
-    assert listen == f"127.0.0.1:{PORTS[unit]} (Stream)", listen
+    assert listen == f"{bind}:{PORTS[unit]} (Stream)", listen
     # ss -e names each socket's cgroup, so sockets map to units without ptrace.
     listening = host.check_output("ss -Hltne").splitlines()
     held = [line.split()[3] for line in listening if f"/{socket_unit} " in line + " "]
-    assert held == [f"127.0.0.1:{PORTS[unit]}"], listening
+    assert held == [f"{bind}:{PORTS[unit]}"], listening
     own = [line for line in listening if f"/{unit} " in line + " "]
     assert own == [], f"{unit} opened listening sockets of its own: {own}"
     log = host.check_output(f"journalctl -u {unit} -o cat --no-pager")
-    assert f"running on socket ('127.0.0.1', {PORTS[unit]})" in log, log[-2000:]
+    assert f"running on socket ('{bind}', {PORTS[unit]})" in log, log[-2000:]
 
 
 @pytest.mark.parametrize("name", ["jwt_secret", "internal_api_key"])
@@ -78,7 +106,8 @@ def _keys(host, name: str) -> list[str]:
 
 def test_secrets_never_in_the_settings_file_or_units(host):
     secrets = _keys(host, "jwt_secret") + _keys(host, "internal_api_key")
-    for path in ["/etc/semantik/semantik.env"] + [f"/etc/systemd/system/{u}" for u in SERVICES]:
+    units = own_units(host)
+    for path in ["/etc/semantik/semantik.env"] + [f"/etc/systemd/system/{u}" for u in units]:
         text = host.file(path).content_string
         for secret in secrets:
             assert secret not in text, f"a secret appears in {path}"
@@ -119,7 +148,8 @@ def mount_options(host, pid, path):
 
 
 @pytest.mark.parametrize("unit", SERVICES)
-def test_documents_are_read_only_to_the_services(host, unit):
+def test_documents_are_read_only_to_the_services(unit):
+    host = on(unit)
     pid = main_pid(host, unit)
     point, options = mount_options(host, pid, "/srv/documents/samples")
     assert "ro" in options, f"{unit} sees /srv/documents through {point} mounted {options}"
@@ -131,7 +161,8 @@ def test_documents_are_read_only_to_the_services(host, unit):
 
 
 @pytest.mark.parametrize("unit", SERVICES)
-def test_exposure_score(host, unit):
+def test_exposure_score(unit):
+    host = on(unit)
     out = host.check_output(f"systemd-analyze security --no-pager {unit}")
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
     assert match, out[-500:]
@@ -140,14 +171,15 @@ def test_exposure_score(host, unit):
     assert score <= EXPOSURE_TARGET, f"{unit} exposure {score} > {EXPOSURE_TARGET}:\n{out}"
 
 
-def test_vecpipe_has_time_to_stop(host):
+def test_vecpipe_has_time_to_stop():
+    host = on("semantik-vecpipe.service")
     # Unloading the model and flushing the embedded store outlast systemd's default 90 s.
     value = host.check_output("systemctl show -p TimeoutStopUSec --value semantik-vecpipe.service")
     assert value == "3min", f"semantik-vecpipe TimeoutStopSec is {value}, want 180 s"
 
 
 def test_units_pass_systemd_analyze_verify(host):
-    paths = " ".join(f"/etc/systemd/system/{u}" for u in SERVICES + ["semantik.target"])
+    paths = " ".join(f"/etc/systemd/system/{u}" for u in own_units(host) + ["semantik.target"])
     result = host.run(f"systemd-analyze verify {paths}")
     assert result.rc == 0, result.stderr
 
@@ -162,7 +194,8 @@ def test_model_comes_from_the_model_package(host):
     assert host.file(f"{match.group(1)}/config.json").exists
 
 
-def test_admin_exists_once(host):
+def test_admin_exists_once():
+    host = on("semantik-webui.service")  # the database is webui's
     out = host.check_output(
         "runuser -u semantik -- env SEMANTIK_ENV_FILE=/etc/semantik/semantik.env "
         "/opt/semantik/venv/bin/semantik users list --json"

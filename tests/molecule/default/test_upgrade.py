@@ -9,7 +9,7 @@
   the slowest search (the restart window) are printed;
 - an upgrade to a release whose vecpipe exits at start rolls back by itself: the play fails naming
   the host and the reason, the site answers searches on N+1;
-- rollback.yml -e semantik_rollback_to=<N> goes back to N (the scenario's release): self-restoring.
+- rollback.yml goes back to the previous release, N (the scenario's), on every host: self-restoring.
 Times of each playbook are printed.
 """
 
@@ -22,9 +22,7 @@ import pytest
 
 from tests.molecule.helpers import (
     REPO,
-    WebApi,
     ansible_playbook,
-    group_host,
     https,
     report_searches,
     searches_around,
@@ -46,14 +44,24 @@ def build(version: str, archive, broken: str = "") -> None:
                                               "PYTHON": str(REPO / ".venv" / "bin" / "python")})
 
 
-def users(webui) -> list:
+def users(web) -> list:
     """Accounts as (name, admin, disabled): the canary's login changes last_login_at."""
     return [(u["username"], u["is_admin"], u["disabled"])
-            for u in json.loads(webui.check_output(USERS_LIST))]
+            for u in json.loads(web.check_output(USERS_LIST))]
 
 
-def current(webui) -> str:
-    return webui.check_output("basename $(readlink /opt/semantik/current)")
+def current(host) -> str:
+    return host.check_output("basename $(readlink /opt/semantik/current)")
+
+
+def releases(web, vecpipe) -> dict[str, str]:
+    """The release each Semantik host runs, by group. Each host has its own build id (a vecpipe
+    host installs the vecpipe extra), the version is the site's."""
+    return {"webui": current(web), "vecpipe": current(vecpipe)}
+
+
+def versions(running: dict[str, str]) -> set[str]:
+    return {release.rsplit("-", 1)[0] for release in running.values()}
 
 
 def playbook(name: str, *args: str):
@@ -62,64 +70,68 @@ def playbook(name: str, *args: str):
     return result, time.monotonic() - started
 
 
+def changed_tasks(stdout: str) -> list[str]:
+    """'TASK [...]: changed: [host]' for each change a run reports (the failure message)."""
+    found, task = [], ""
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line.split("]", 1)[0] + "]"
+        elif line.startswith("changed: ["):
+            found.append(f"{task}: {line[:200]}")
+    return found
+
+
 def recap_changed(stdout: str) -> int:
     return sum(int(part.split("=")[1]) for line in stdout.splitlines() if "changed=" in line
                for part in line.split() if part.startswith("changed="))
 
 
 @pytest.fixture(scope="module")
-def webui():
-    return group_host("webui")
+def release_n(web, vecpipe):
+    """The scenario's releases (by group, one version); every test of this module leaves the site
+    on them."""
+    running = releases(web, vecpipe)
+    assert len(versions(running)) == 1, running
+    return running
 
 
-@pytest.fixture(scope="module")
-def release_n(webui):
-    """The scenario's release; every test of this module leaves the site on it."""
-    return current(webui)
-
-
-@pytest.fixture(scope="module")
-def searchable(host, app, app_ip, trusted):
-    api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
-    token = api.admin_token(app.ansible.get_variables())
-    name, job = api.index_new_collection(token, "upgrade")
-    assert job["status"] == "succeeded", job
-    yield token, name
-    https(host, app_ip, trusted, "DELETE", f"/api/collections/{name}", token)
-
-
-def test_release_layout_and_reported_release(host, webui, app_ip, trusted, searchable, release_n):
-    assert webui.file("/opt/semantik/current").is_symlink
-    assert webui.file(f"/opt/semantik/releases/{release_n}/venv/semantik-release.json").is_file
-    assert webui.check_output("readlink /opt/semantik/venv") == "/opt/semantik/current/venv"
-    exec_start = webui.check_output("systemctl show -p ExecStart --value semantik-webui")
-    assert "/opt/semantik/current/venv/bin/semantik" in exec_start
-    version = webui.check_output("/opt/semantik/venv/bin/semantik --version")
-    assert version.endswith(f"(release {release_n})"), version
+def test_release_layout_and_reported_release(
+        host, web, vecpipe, app_ip, trusted, searchable, release_n):
+    for semantik, group in ((web, "webui"), (vecpipe, "vecpipe")):
+        release, unit = release_n[group], f"semantik-{group}"
+        assert semantik.file("/opt/semantik/current").is_symlink
+        assert semantik.file(
+            f"/opt/semantik/releases/{release}/venv/semantik-release.json").is_file
+        assert semantik.check_output("readlink /opt/semantik/venv") == "/opt/semantik/current/venv"
+        exec_start = semantik.check_output(f"systemctl show -p ExecStart --value {unit}")
+        assert "/opt/semantik/current/venv/bin/semantik" in exec_start
+        version = semantik.check_output("/opt/semantik/venv/bin/semantik --version")
+        assert version.endswith(f"(release {release})"), version
     token, _ = searchable
     status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
-    assert status == 200 and about["release"] == release_n, about
+    assert status == 200 and about["release"] == release_n["webui"], about
 
 
-def test_second_site_run_and_upgrade_to_the_running_release_change_nothing(host, webui, release_n):
+def test_second_site_run_and_upgrade_to_the_running_release_change_nothing(
+        host, web, vecpipe, release_n):
     result, seconds = playbook("site.yml")
     print(f"\nno-op site.yml: {seconds:.1f}s, changed={recap_changed(result.stdout)}")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert recap_changed(result.stdout) == 0, result.stdout[-3000:]
+    assert recap_changed(result.stdout) == 0, changed_tasks(result.stdout)
     result, seconds = playbook("playbooks/upgrade.yml")
     print(f"no-op upgrade.yml (to the running release): {seconds:.1f}s, "
           f"changed={recap_changed(result.stdout)}")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert recap_changed(result.stdout) == 0, result.stdout[-3000:]
-    assert current(webui) == release_n
+    assert recap_changed(result.stdout) == 0, changed_tasks(result.stdout)
+    assert releases(web, vecpipe) == release_n
 
 
 def test_upgrade_under_searches_keeps_data_users_and_sessions(
-        host, webui, app_ip, trusted, searchable, release_n):
+        host, web, vecpipe, app_ip, trusted, searchable, release_n):
     build(NEXT_VERSION, NEXT_ARCHIVE)
     token, name = searchable
     before = https(host, app_ip, trusted, "GET", f"/api/collections/{name}", token)[1]
-    users_before = users(webui)
+    users_before = users(web)
     outcome = {}
 
     def upgrade():
@@ -136,45 +148,54 @@ def test_upgrade_under_searches_keeps_data_users_and_sessions(
     print(f"upgrade.yml {release_n} -> {NEXT_VERSION}: {outcome['seconds']:.1f}s; "
           f"{len(gaps) + len(failed)} failed searches; restart window (searches slower than 1 s) "
           f"{window:.1f}s")
-    assert current(webui).startswith(f"{NEXT_VERSION}-")
+    # vecpipe's hosts first, then webui's (upgrade.yml), every one on the new release.
+    after_upgrade = releases(web, vecpipe)
+    assert versions(after_upgrade) == {NEXT_VERSION}, after_upgrade
     # The session from before the upgrade still works; data and users are the same.
     status, after, _ = https(host, app_ip, trusted, "GET", f"/api/collections/{name}", token)
     assert status == 200 and after["chunks"] == before["chunks"], (before, after)
     status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
-    assert about["release"] == current(webui) and about["version"] == NEXT_VERSION, about
-    assert users(webui) == users_before
-    assert webui.check_output("basename $(readlink /opt/semantik/previous)") == release_n
+    assert about["release"] == current(web) and about["version"] == NEXT_VERSION, about
+    assert users(web) == users_before
+    for semantik, group in ((web, "webui"), (vecpipe, "vecpipe")):
+        previous = semantik.check_output("basename $(readlink /opt/semantik/previous)")
+        assert previous == release_n[group]
     assert failed == [], failed[:5]
 
 
-def test_broken_upgrade_rolls_back_by_itself(host, webui, app_ip, trusted, searchable):
+def test_broken_upgrade_rolls_back_by_itself(host, web, vecpipe, app_ip, trusted, searchable):
     build(BROKEN_VERSION, BROKEN_ARCHIVE, broken="vecpipe")
-    running = current(webui)
+    running = releases(web, vecpipe)
     result, seconds = playbook(
         "playbooks/upgrade.yml", "-e", f"semantik_wheelhouse_archive={BROKEN_ARCHIVE}",
-        "-e", "semantik_wheelhouse_build=false", "-e", "semantik_start_timeout=60")
+        "-e", "semantik_wheelhouse_build=false")
     print(f"\nbroken upgrade -> {BROKEN_VERSION}, rolled back by itself: {seconds:.1f}s")
     assert result.returncode != 0
     said = " ".join((result.stdout + result.stderr).split())  # a failed task reports on stderr
-    assert f"Upgrade of {webui.backend.host} to release {BROKEN_VERSION}-" in said, said[-4000:]
-    assert f"is back on release {running}" in said, said[-4000:]
-    assert current(webui) == running
+    # The vecpipe host goes first and fails: it is back on the release it ran, and the run stops
+    # there, so the webui host is never touched.
+    assert f"Upgrade of {vecpipe.backend.host} to release {BROKEN_VERSION}-" in said, said[-4000:]
+    assert f"is back on release {running['vecpipe']}" in said, said[-4000:]
+    assert releases(web, vecpipe) == running
     token, name = searchable
     status, found, _ = https(host, app_ip, trusted, "POST", "/api/search", token,
                              {"query": "how do bees pollinate flowers", "collections": [name]})
     assert status == 200 and found["results"], found
     status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
-    assert about["release"] == running, about
+    assert about["release"] == running["webui"], about
 
 
-def test_rollback_to_the_scenario_release(host, webui, app_ip, trusted, searchable, release_n):
-    result, seconds = playbook("playbooks/rollback.yml", "-e", f"semantik_rollback_to={release_n}")
+def test_rollback_to_the_scenario_release(
+        host, web, vecpipe, app_ip, trusted, searchable, release_n):
+    # To `previous` on each host: a named release (semantik_rollback_to) is one host's directory,
+    # and the build ids differ between the vecpipe and the webui hosts.
+    result, seconds = playbook("playbooks/rollback.yml")
     print(f"\nrollback.yml -> {release_n}: {seconds:.1f}s")
     assert result.returncode == 0, result.stdout[-4000:]
-    assert current(webui) == release_n
+    assert releases(web, vecpipe) == release_n
     token, _ = searchable
     status, about, _ = https(host, app_ip, trusted, "GET", "/api/about", token)
-    assert status == 200 and about["release"] == release_n, about
-    releases = json.loads(webui.check_output(
-        "python3 -c 'import os,json; print(json.dumps(os.listdir(\"/opt/semantik/releases\")))'"))
-    assert len(releases) <= 3, releases  # semantik_keep_releases
+    assert status == 200 and about["release"] == release_n["webui"], about
+    for semantik in (web, vecpipe):
+        kept = semantik.check_output("ls -1 /opt/semantik/releases").split()
+        assert len(kept) <= 3, kept  # semantik_keep_releases
