@@ -4,10 +4,10 @@ so tests can create many apps in one process and read exact values."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
@@ -36,50 +36,25 @@ class RequestMetrics:
     def render(self) -> bytes:
         return _generate_latest(self.registry)
 
-    def middleware(self) -> type:
-        """A pure ASGI middleware class (``app.add_middleware(metrics.middleware())``).
+    def middleware(self) -> Callable:
+        """An http middleware (``app.middleware("http")(metrics.middleware())``)."""
 
-        Not ``app.middleware("http")``: Starlette's BaseHTTPMiddleware runs every request
-        through a task group and a memory stream, a fixed CPU cost per request that showed in
-        bench/bench_search.py's profiles."""
-        metrics = self
+        async def record(request, call_next: Callable[..., Awaitable]):
+            start = time.perf_counter()
+            status = 500
+            try:
+                response = await call_next(request)
+                status = response.status_code
+                return response
+            finally:
+                route = request.scope.get("route")
+                template = getattr(route, "path", "unmatched")
+                self.requests.labels(request.method, template, str(status)).inc()
+                self.request_seconds.labels(request.method, template).observe(
+                    time.perf_counter() - start
+                )
 
-        class RecordRequests:
-            def __init__(self, app: ASGIApp) -> None:
-                self.app = app
-
-            async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-                if scope["type"] != "http":
-                    await self.app(scope, receive, send)
-                    return
-                start = time.perf_counter()
-                recorded = False
-
-                def record(status: int) -> None:
-                    nonlocal recorded
-                    recorded = True
-                    # The router leaves the matched route in the scope: its template, never the
-                    # raw path (bounded labels).
-                    template = getattr(scope.get("route"), "path", "unmatched")
-                    metrics.requests.labels(scope["method"], template, str(status)).inc()
-                    metrics.request_seconds.labels(scope["method"], template).observe(
-                        time.perf_counter() - start
-                    )
-
-                async def timed_send(message: Message) -> None:
-                    # Timed to the response's start, as before: a streamed body (job events)
-                    # is not request latency.
-                    if message["type"] == "http.response.start" and not recorded:
-                        record(message["status"])
-                    await send(message)
-
-                try:
-                    await self.app(scope, receive, timed_send)
-                finally:
-                    if not recorded:
-                        record(500)
-
-        return RecordRequests
+        return record
 
 
 class VecpipeMetrics(RequestMetrics):

@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.metrics = VecpipeMetrics()
     app.state.services = None
     api.install(app, max_body_bytes=settings.vecpipe_max_request_bytes)
-    app.add_middleware(app.state.metrics.middleware())
+    app.middleware("http")(app.state.metrics.middleware())
 
     # Store errors are mapped here only: routes let them through.
     @app.exception_handler(CollectionNotFoundError)

@@ -97,7 +97,7 @@ def create_app(
     app.state.vecpipe_transport = vecpipe_transport
     app.state.metrics = WebuiMetrics()
     api.install(app, max_body_bytes=settings.webui_max_request_bytes)
-    app.add_middleware(app.state.metrics.middleware())
+    app.middleware("http")(app.state.metrics.middleware())
     app.add_middleware(ResponseHeaders)
 
     @app.exception_handler(SemantikError)
