@@ -143,7 +143,7 @@ def registry_ip():
 
 @pytest.fixture(scope="module")
 def image_n(host):
-    """The scenario's image; every test of this module leaves... the last one returns to it."""
+    """The scenario's image (the module's last test, rollback.yml, returns to it)."""
     return running_image(host)
 
 
@@ -219,6 +219,7 @@ def test_broken_upgrade_goes_back_by_itself(host, api, variables, registry_ip, s
     assert result.returncode != 0
     said = " ".join((result.stdout + result.stderr).split())
     assert f"Upgrade of {host.backend.host} to image " in said, said[-4000:]
+    print(said[said.index(f"Upgrade of {host.backend.host}"):][:900])
     assert f"semantik:{BROKEN_TAG} failed in" in said, said[-4000:]
     assert f"The project is back on image {running} and its containers are healthy" in said, (
         said[-4000:])
