@@ -118,6 +118,14 @@ def users(host) -> list:
     return [(u["username"], u["is_admin"], u["disabled"]) for u in json.loads(out)]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def thin_images():
+    """The module's images leave the controller with it (the registry's go with its host)."""
+    yield
+    subprocess.run(["docker", "image", "rm", "--force", f"semantik:{NEXT_TAG}",
+                    f"semantik:{BROKEN_TAG}"], capture_output=True, check=False)
+
+
 @pytest.fixture(scope="module")
 def variables(host):
     return host.ansible.get_variables()
