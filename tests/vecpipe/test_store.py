@@ -100,6 +100,22 @@ def test_filters(store, corpus_points, embedder):
     assert store.search("c", q) == []  # the only allowed doc does not contain the word
 
 
+def test_search_explained_scores_the_hits_both_ways(store, corpus_points, embedder):
+    """One call (one round trip to the child process): the hybrid hits, each one's cosine
+    similarity, and a BM25 score only where it shares a word with the query."""
+    store.create_collection("c", "m", 384)
+    store.upsert("c", corpus_points)
+    q = query(embedder, "when is the income tax deadline", "hybrid", k=10)
+    hits, dense, keyword = store.search_explained("c", q)
+    assert [h.id for h in hits] == [h.id for h in store.search("c", q)]
+    by_dense = store.search("c", query(embedder, "when is the income tax deadline", "dense", k=10))
+    assert dense == pytest.approx({h.id: h.score for h in by_dense}, abs=1e-4)
+    words = {point_id(f"{path}#0") for path in ("finance/taxes.txt", "finance/budget.txt")}
+    assert set(keyword) == words  # "income", "tax", "deadline": nowhere else
+    assert keyword[point_id("finance/taxes.txt#0")] > keyword[point_id("finance/budget.txt#0")]
+    assert store.search_explained("c", query(embedder, "zzz", "keyword")) == ([], {}, {})
+
+
 def test_score_threshold(store, corpus_points, embedder):
     store.create_collection("c", "m", 384)
     store.upsert("c", corpus_points)

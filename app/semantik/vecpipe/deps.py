@@ -12,7 +12,9 @@ from semantik.shared.vectorstore import CollectionState
 from semantik.vecpipe.runtime import Services
 
 
-def get_services(request: Request) -> Services:
+# Plain ``async def``: FastAPI runs a ``def`` dependency in its thread pool, a thread hop per
+# request for nothing (bench/bench_search.py).
+async def get_services(request: Request) -> Services:
     services = getattr(request.app.state, "services", None)
     if services is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "vecpipe is starting")
@@ -22,7 +24,9 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def require_api_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> None:
+async def require_api_key(
+    request: Request, x_api_key: Annotated[str | None, Header()] = None
+) -> None:
     """When settings.internal_api_key is set, every non-health route needs X-API-Key: any key of
     the ring (during a rotation both the old and the new key are accepted)."""
     accepted = request.app.state.settings.internal_api_keys

@@ -4,7 +4,7 @@ current user (Bearer access token) and the admin check."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -29,7 +29,9 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[sqlite3.Connection]:
+async def get_db(request: Request) -> AsyncIterator[sqlite3.Connection]:
+    # Opened on the event loop (no thread hop): opening and the per-request reads are fast, and
+    # a plain ``def`` endpoint may use it from a pool thread (check_same_thread=False).
     conn = connect(request.app.state.settings.database_path)
     try:
         yield conn
@@ -72,7 +74,7 @@ Db = Annotated[sqlite3.Connection, Depends(get_db)]
 Vecpipe = Annotated[VecpipeClient, Depends(get_vecpipe)]
 
 
-def current_principal(
+async def current_principal(
     settings: Settings_, conn: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:

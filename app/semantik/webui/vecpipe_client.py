@@ -133,7 +133,8 @@ class VecpipeClient:
             "POST", f"/collections/{name}/search", idempotent=True,
             json=request.model_dump(exclude_none=True),
         )
-        return schemas.SearchResponse.model_validate(response.json())
+        # Parsed by pydantic-core straight from the bytes: no dict of dicts in between.
+        return schemas.SearchResponse.model_validate_json(response.content)
 
     async def passages(self, query: str, texts: list[str]) -> list[schemas.Passage]:
         body = schemas.PassagesRequest(query=query, texts=texts).model_dump()

@@ -3,6 +3,7 @@ seen from the client, and the hosts behind it (`web`, `vecpipe`); `session` and 
 an admin session and an indexed collection per test module."""
 
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,8 @@ def searchable(session, app, app_ip, trusted, host):
     test, so a slow module never searches with an expired one (access_token_minutes)."""
     api = WebApi(host, base=f"https://{app_ip}", cafile=trusted)
     return api.admin_token(app.ansible.get_variables()), session[1]
+
+
+def pytest_collection_modifyitems(items):
+    """test_egress.py last: its kernel counters then cover everything the other modules did."""
+    items.sort(key=lambda item: Path(str(item.fspath)).name == "test_egress.py")

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.molecule.frontdoor.frontdoor_net import probe
-from tests.molecule.helpers import address, group_host
+from tests.molecule.helpers import address, group_host, offline
 
 testinfra_hosts = ["monitoring"]
 
@@ -137,9 +137,12 @@ def test_backup_and_restore_drill_metrics(host):
         _sh(web, "/usr/local/sbin/semantik-backup")
         line = _sh(web, "/usr/local/sbin/semantik-restore-drill").strip()
         assert line.startswith("semantik-restore-drill: ok archive=/var/backups/semantik/"), line
-        # The shards load only where qdrant-edge is installed (vecpipe's extras); a webui-only
-        # host of the split site verifies the archive's checksums.
-        here = "vecpipe" in web.ansible.get_variables().get("group_names", [])
+        # The shards load only where qdrant-edge is installed (vecpipe's extras; every host of an
+        # offline site, which installs the bundle's whole lock); a webui-only host of an online
+        # site verifies the archive's checksums.
+        here = web.run("/opt/semantik/venv/bin/python -m pip show --quiet qdrant-edge-py").rc == 0
+        assert here == ("vecpipe" in web.ansible.get_variables().get("group_names", [])
+                        or offline(web))
         assert f"shards_loaded={str(here).lower()}" in line, line
         # Nothing of the drill is left behind.
         assert _sh(web, "find /var/backups/semantik -maxdepth 1 -name '.drill-*'") == ""

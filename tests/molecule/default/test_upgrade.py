@@ -4,8 +4,12 @@
   /opt/semantik/venv is a link; `semantik --version` and /api/about name the running release;
 - no-op: site.yml again changes nothing, and upgrade.yml to the running release changes nothing
   (both timed, printed);
-- upgrade N -> N+1 (a wheel of this tree with a bumped version, scripts/build-next-wheelhouse.sh)
-  while 5 clients search through nginx: data, users and the session survive; failed searches and
+- upgrade N -> N+1 (a wheel of this tree with a bumped version) while 5 clients search through
+  nginx. The release comes the way the site takes its packages: with semantik_offline (the
+  scenario's no-egress default) as a next air-gap bundle (scripts/build-next-bundle.sh: the
+  scenario's bundle with the bumped wheel, its own hash-pinned lock and manifest, passed as
+  semantik_bundle_dir); without, as a wheelhouse archive (scripts/build-next-wheelhouse.sh,
+  semantik_wheelhouse_archive): data, users and the session survive; failed searches and
   the slowest search (the restart window) are printed;
 - an upgrade to a release whose vecpipe exits at start rolls back by itself: the play fails naming
   the host and the reason, the site answers searches on N+1;
@@ -24,6 +28,7 @@ from tests.molecule.helpers import (
     REPO,
     ansible_playbook,
     https,
+    offline,
     report_searches,
     searches_around,
 )
@@ -31,17 +36,26 @@ from tests.molecule.helpers import (
 testinfra_hosts = ["clients"]
 
 NEXT_VERSION, BROKEN_VERSION = "99.0.1", "99.0.2"
-NEXT_ARCHIVE = REPO / "build" / "wheelhouse-next.tar"
-BROKEN_ARCHIVE = REPO / "build" / "wheelhouse-broken.tar"
 USERS_LIST = ("runuser -u semantik -- env SEMANTIK_ENV_FILE=/etc/semantik/semantik.env "
               "SEMANTIK_SECRETS_DIR=/etc/semantik/secrets /opt/semantik/venv/bin/semantik "
               "users list --json")
 
 
-def build(version: str, archive, broken: str = "") -> None:
-    subprocess.run([str(REPO / "scripts" / "build-next-wheelhouse.sh"), version, str(archive)],
+def build(host, version: str, name: str, broken: str = "") -> list[str]:
+    """Release `version` of this tree for upgrade.yml: its extra vars. An offline site gets a next
+    bundle (build/bundle-<name>), an online one a wheelhouse archive (build/wheelhouse-<name>.tar).
+    """
+    if offline(host):
+        script, out = "build-next-bundle.sh", REPO / "build" / f"bundle-{name}"
+        extra_vars = ["-e", f"semantik_bundle_dir={out}"]
+    else:
+        script, out = "build-next-wheelhouse.sh", REPO / "build" / f"wheelhouse-{name}.tar"
+        extra_vars = ["-e", f"semantik_wheelhouse_archive={out}",
+                      "-e", "semantik_wheelhouse_build=false"]
+    subprocess.run([str(REPO / "scripts" / script), version, str(out)],
                    check=True, cwd=REPO, env={**os.environ, "BROKEN": broken,
                                               "PYTHON": str(REPO / ".venv" / "bin" / "python")})
+    return extra_vars
 
 
 def users(web) -> list:
@@ -128,16 +142,14 @@ def test_second_site_run_and_upgrade_to_the_running_release_change_nothing(
 
 def test_upgrade_under_searches_keeps_data_users_and_sessions(
         host, web, vecpipe, app_ip, trusted, searchable, release_n):
-    build(NEXT_VERSION, NEXT_ARCHIVE)
+    extra_vars = build(web, NEXT_VERSION, "next")
     token, name = searchable
     before = https(host, app_ip, trusted, "GET", f"/api/collections/{name}", token)[1]
     users_before = users(web)
     outcome = {}
 
     def upgrade():
-        outcome["result"], outcome["seconds"] = playbook(
-            "playbooks/upgrade.yml", "-e", f"semantik_wheelhouse_archive={NEXT_ARCHIVE}",
-            "-e", "semantik_wheelhouse_build=false")
+        outcome["result"], outcome["seconds"] = playbook("playbooks/upgrade.yml", *extra_vars)
 
     results = searches_around(host, app_ip, trusted, searchable, upgrade)
     result = outcome["result"]
@@ -164,11 +176,9 @@ def test_upgrade_under_searches_keeps_data_users_and_sessions(
 
 
 def test_broken_upgrade_rolls_back_by_itself(host, web, vecpipe, app_ip, trusted, searchable):
-    build(BROKEN_VERSION, BROKEN_ARCHIVE, broken="vecpipe")
+    extra_vars = build(web, BROKEN_VERSION, "broken", broken="vecpipe")
     running = releases(web, vecpipe)
-    result, seconds = playbook(
-        "playbooks/upgrade.yml", "-e", f"semantik_wheelhouse_archive={BROKEN_ARCHIVE}",
-        "-e", "semantik_wheelhouse_build=false")
+    result, seconds = playbook("playbooks/upgrade.yml", *extra_vars)
     print(f"\nbroken upgrade -> {BROKEN_VERSION}, rolled back by itself: {seconds:.1f}s")
     assert result.returncode != 0
     said = " ".join((result.stdout + result.stderr).split())  # a failed task reports on stderr

@@ -160,6 +160,11 @@ class StoreProcess(VectorStore):
     def search(self, name: str, query: StoreQuery) -> list[StoreHit]:
         return self._call("search", name, query)
 
+    def search_explained(
+        self, name: str, query: StoreQuery
+    ) -> tuple[list[StoreHit], dict[str, float], dict[str, float]]:
+        return self._call("search_explained", name, query)
+
     def optimize(self, name: str) -> bool:
         return self._call("optimize", name)
 

@@ -23,7 +23,6 @@ from semantik.shared.schemas import (
 )
 from semantik.shared.vectorstore import PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
-from semantik.vecpipe.runtime import Services
 
 # Payload fields holding a chunk's sentence spans and vectors (routers/points.py).
 SENTENCE_FIELDS = ("sentences", "sentence_vectors")
@@ -74,10 +73,13 @@ async def search(
         # The stored sentences are read only to answer (about 10 KiB a chunk).
         without=() if body.answers else SENTENCE_FIELDS,
     )
-    hits = await asyncio.to_thread(services.store.search, collection.name, query)
-    dense_scores, keyword_scores = (
-        await _explain(services, collection.name, query, hits) if body.explain else ({}, {})
-    )
+    if body.explain:
+        hits, dense_scores, keyword_scores = await asyncio.to_thread(
+            services.store.search_explained, collection.name, query
+        )
+    else:
+        hits = await asyncio.to_thread(services.store.search, collection.name, query)
+        dense_scores = keyword_scores = {}
     answers = _answers(hits, query_vector) if body.answers else [None] * len(hits)
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
@@ -122,28 +124,6 @@ def _answers(hits: list, query_vector) -> list[tuple[int, int, float] | None]:
             if seen[document] <= ANSWER_CHUNKS else None
         )
     return out
-
-
-async def _explain(
-    services: Services, name: str, query: StoreQuery, hits: list
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Dense and BM25 scores of exactly these hits (fused scores are ranks: they say neither how
-    close a hit is in meaning nor whether it shares a word with the query)."""
-    if not hits:
-        return {}, {}
-    restrict = PointFilter(point_ids=[h.id for h in hits])
-    scores: list[dict[str, float]] = []
-    for mode in ("dense", "keyword"):
-        if query.mode == mode:  # the search itself already scored them this way
-            scores.append({h.id: h.score for h in hits})
-            continue
-        lookup = StoreQuery(
-            mode=mode, k=len(hits), dense=query.dense, sparse=query.sparse, filter=restrict,
-            exact=True, payload=False,
-        )
-        found = await asyncio.to_thread(services.store.search, name, lookup)
-        scores.append({h.id: h.score for h in found})
-    return scores[0], scores[1]
 
 
 @router.post("/passages", response_model=PassagesResponse)

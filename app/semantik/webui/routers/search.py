@@ -6,7 +6,7 @@ import asyncio
 import time
 from pathlib import PurePosixPath
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.extraction import ExtractionError, extract
@@ -41,7 +41,7 @@ def passage_out(passage: searching.Passage) -> PassageOut:
 @router.post("", response_model=SearchOut)
 async def search(
     body: SearchIn, _: CurrentUser, conn: Db, vecpipe: Vecpipe, settings: Settings_
-) -> SearchOut:
+) -> Response:
     started = time.perf_counter()
     page = await searching.search(
         conn, vecpipe, settings, body.collections, body.query, k=body.k, offset=body.offset,
@@ -57,7 +57,7 @@ async def search(
         )
         for r in page.results
     ]
-    return SearchOut(
+    out = SearchOut(
         query=body.query,
         model=page.model,
         results=results,
@@ -78,6 +78,9 @@ async def search(
         ],
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+    # Serialised here: returned as a model, FastAPI would dump it to a dict, validate that against
+    # SearchOut again and only then serialise it.
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.get("/preview", response_model=PreviewOut)
