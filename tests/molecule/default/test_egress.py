@@ -56,7 +56,8 @@ def test_no_route_and_no_name_resolution_out(host):
 
 def test_the_bundle_is_the_only_apt_source(host):
     if not groups(host) & set(ROLE_PACKAGES):
-        pytest.skip("not a Semantik host (the client): site.yml leaves its sources alone")
+        # The client: site.yml leaves its sources alone.
+        pytest.skip("not a site host")
     check_bundle_is_the_only_apt_source(host)
 
 
@@ -64,7 +65,7 @@ def test_installed_packages_came_from_the_bundle(host):
     mine = groups(host) & set(ROLE_PACKAGES)
     packages = sorted({package for group in mine for package in ROLE_PACKAGES[group]})
     if not packages:
-        pytest.skip("not a Semantik host (the client)")
+        pytest.skip("not a site host")
     for package in packages:
         check_installed_from_the_bundle(host, package)
 
@@ -73,7 +74,7 @@ def test_the_venv_is_the_bundles_lock(host):
     """Every distribution in the running release's venv is the name and version of a line of the
     bundle's requirements.lock (installed with --require-hashes)."""
     if not groups(host) & {"webui", "vecpipe"}:
-        pytest.skip("no Semantik service here")
+        pytest.skip("not a semantik host")
     lock_file = Path(host.ansible.get_variables()["semantik_bundle_dir"]) / "requirements.lock"
     lock = {}
     for line in lock_file.read_text().splitlines():
