@@ -85,6 +85,23 @@ def ansible_playbook(
     )
 
 
+
+def changed_tasks(stdout: str) -> list[str]:
+    """'TASK [...]: changed: [host]' for each change a playbook run reports (a failure message)."""
+    found, task = [], ""
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line.split("]", 1)[0] + "]"
+        elif line.startswith("changed: ["):
+            found.append(f"{task}: {line[:200]}")
+    return found
+
+
+def recap_changed(stdout: str) -> int:
+    """The sum of changed= over the hosts of a playbook run's recap."""
+    return sum(int(part.split("=")[1]) for line in stdout.splitlines() if "changed=" in line
+               for part in line.split() if part.startswith("changed="))
+
 # --- Semantik's HTTP API -------------------------------------------------------------------------
 # Run on the test host: webui listens on its loopback, and https is checked against a CA file there.
 _CLIENT = r"""

@@ -30,7 +30,9 @@ from tests.molecule.helpers import (
     WebApi,
     address,
     ansible_playbook,
+    changed_tasks,
     group_host,
+    recap_changed,
     report_searches,
     searches_around,
     sh,
@@ -91,21 +93,6 @@ def playbook(name: str, *args: str):
     started = time.monotonic()
     result = ansible_playbook(REPO / name, *args, timeout=1500)
     return result, time.monotonic() - started
-
-
-def recap_changed(stdout: str) -> int:
-    return sum(int(part.split("=")[1]) for line in stdout.splitlines() if "changed=" in line
-               for part in line.split() if part.startswith("changed="))
-
-
-def changed_tasks(stdout: str) -> list[str]:
-    found, task = [], ""
-    for line in stdout.splitlines():
-        if line.startswith("TASK ["):
-            task = line.split("]", 1)[0] + "]"
-        elif line.startswith("changed: ["):
-            found.append(f"{task}: {line[:200]}")
-    return found
 
 
 def running_image(host) -> str:

@@ -27,8 +27,10 @@ import pytest
 from tests.molecule.helpers import (
     REPO,
     ansible_playbook,
+    changed_tasks,
     https,
     offline,
+    recap_changed,
     report_searches,
     searches_around,
 )
@@ -82,22 +84,6 @@ def playbook(name: str, *args: str):
     started = time.monotonic()
     result = ansible_playbook(REPO / name, *args, timeout=1500)
     return result, time.monotonic() - started
-
-
-def changed_tasks(stdout: str) -> list[str]:
-    """'TASK [...]: changed: [host]' for each change a run reports (the failure message)."""
-    found, task = [], ""
-    for line in stdout.splitlines():
-        if line.startswith("TASK ["):
-            task = line.split("]", 1)[0] + "]"
-        elif line.startswith("changed: ["):
-            found.append(f"{task}: {line[:200]}")
-    return found
-
-
-def recap_changed(stdout: str) -> int:
-    return sum(int(part.split("=")[1]) for line in stdout.splitlines() if "changed=" in line
-               for part in line.split() if part.startswith("changed="))
 
 
 @pytest.fixture(scope="module")
