@@ -81,7 +81,8 @@ def ansible_playbook(
         text=True,
         timeout=timeout,
         check=False,
-        env={**os.environ, "ANSIBLE_ROLES_PATH": str(REPO / "roles")},
+        env={**os.environ, "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
+             "ANSIBLE_LIBRARY": str(REPO / "plugins" / "modules")},
     )
 
 
