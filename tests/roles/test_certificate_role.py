@@ -1,7 +1,8 @@
 """The shared certificate role (roles proxy and registry call it) on this machine, in tmp_path: a
 dry run on a fresh host changes nothing, the self-signed pair carries the caller's names and modes
 and a second run changes nothing (no handler); a provided key that does not belong to its
-certificate is refused naming the caller's variable, and nothing is copied."""
+certificate is refused naming the caller's variable, and nothing is copied; a matching pair is
+copied with the caller's key mode, once."""
 
 import json
 import stat
@@ -63,7 +64,7 @@ def test_selfsigned_dry_run_then_created_with_the_names_then_unchanged(tmp_path)
     assert rc == 0 and "changed=0" in text and "DEMO-RELOADED" not in text, text
 
 
-def test_provided_key_of_another_certificate_is_refused_naming_the_variable(tmp_path):
+def test_provided_pair_checked_then_copied(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     rc, text = run(src)  # a self-signed pair to stand for the operator's certificate
@@ -85,3 +86,16 @@ def test_provided_key_of_another_certificate_is_refused_naming_the_variable(tmp_
     assert "demo_provided_private_key" in text and "does not belong to" in text
     assert "demo_provided_certificate" in text
     assert not (tmp_path / "tls" / "privkey.pem").exists()
+
+    provided = (
+        "-e", "certificate_mode=provided",
+        "-e", f"certificate_provided_certificate={src / 'tls' / 'fullchain.pem'}",
+        "-e", f"certificate_provided_private_key={src / 'tls' / 'privkey.pem'}",
+    )  # fmt: skip
+    rc, text = run(tmp_path, *provided)
+    assert rc == 0 and "changed=2" in text and "DEMO-RELOADED" in text, text
+    for name in ("fullchain.pem", "privkey.pem"):
+        assert (tmp_path / "tls" / name).read_bytes() == (src / "tls" / name).read_bytes()
+    assert stat.S_IMODE((tmp_path / "tls" / "privkey.pem").stat().st_mode) == 0o640
+    rc, text = run(tmp_path, *provided)
+    assert rc == 0 and "changed=0" in text, text
