@@ -5,6 +5,8 @@
 # upgrade takes it with `-e semantik_bundle_dir=DIR` (tests/molecule/default/test_upgrade.py).
 #   scripts/build-next-bundle.sh 0.1.1 build/bundle-next
 #   BROKEN=vecpipe scripts/build-next-bundle.sh 0.1.2 build/bundle-broken   (vecpipe exits at start)
+#   MIGRATION=1 scripts/build-next-bundle.sh 0.1.1 build/bundle-next   (one more database migration)
+# BROKEN and MIGRATION: as for scripts/build-next-wheelhouse.sh.
 # The other wheels and the apt repositories are hard links to the base bundle's files (no copy,
 # nothing fetched). No image: the base's image holds the base's app (a compose site's next
 # bundle needs `make docker-save` of the new tree).
@@ -16,7 +18,7 @@ BASE=${BASE_BUNDLE:-build/bundle}
 [ -f "$BASE/requirements.lock" ] || { echo "no bundle in $BASE: run make bundle first" >&2; exit 2; }
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-# The app wheel at VERSION (BROKEN passes through); its dependencies are the base bundle's wheels.
+# The app wheel at VERSION (BROKEN and MIGRATION pass through); its dependencies are the base bundle's wheels.
 WHEELHOUSE_DIR=$BASE/wheels scripts/build-next-wheelhouse.sh "$VERSION" "$work/wheelhouse.tar"
 mkdir "$work/wheels"
 tar -xf "$work/wheelhouse.tar" -C "$work/wheels" --wildcards '*semantik-*.whl'
