@@ -112,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(
             factory, factory=True, host=host, port=port, fd=inherited, log_config=None,
             proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=10, loop=settings.server_loop, http=settings.server_http,
         )
         return EXIT_OK
     # gunicorn gets systemd's socket as --bind fd://3 only: left in LISTEN_FDS too (execv keeps
@@ -122,7 +122,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ.pop(name, None)
     argv = [
         sys.executable, "-m", "gunicorn", f"{factory}()",
-        "--worker-class", "uvicorn.workers.UvicornWorker",
+        "--worker-class", "semantik.shared.server.Worker",
         "--workers", str(settings.workers), "--bind", bind,
         "--graceful-timeout", "10", "--timeout", "120",
         # Keep-alive as long as single-process uvicorn's (5 s), above nginx's upstream 4 s.
