@@ -16,7 +16,7 @@ search through it too: the issue's "through nginx" figure. The role's TLS is lef
 the same per request whichever backend answers). Without --nginx, webui is called directly.
 
     .venv/bin/python bench/bench_search.py [--clients 8] [--seconds 20] [--profile DIR]
-                                           [--nginx [PATH]]
+                                           [--nginx [PATH]] [--floor]
 Prints figures; asserts nothing. "CPU ms/search" is the CPU time each service (vecpipe with its
 store process, nginx with its worker) spent per search during that load: the figure other jobs
 on a shared machine distort least. --profile DIR writes each service's cProfile (CPU time). The
@@ -96,7 +96,10 @@ async def load(client: httpx.AsyncClient, url: str, body, clients: int, seconds:
         i = n
         while time.perf_counter() < stop:
             started = time.perf_counter()
-            response = await client.post(url, json=body(QUESTIONS[i % len(QUESTIONS)]))
+            response = await (
+                client.get(url) if body is None
+                else client.post(url, json=body(QUESTIONS[i % len(QUESTIONS)]))
+            )
             response.raise_for_status()
             latencies.append(time.perf_counter() - started)
             i += clients
@@ -112,8 +115,11 @@ async def load(client: httpx.AsyncClient, url: str, body, clients: int, seconds:
 
 
 async def measure(webuis: list[str], vecpipe: str, key: str, token: str, clients: int,
-                  seconds: float, pids: list[int]):
-    """vecpipe's direct search, then webui's search at each of ``webuis`` (direct, via nginx)."""
+                  seconds: float, pids: list[int], floor: bool = False):
+    """vecpipe's direct search, then webui's search at each of ``webuis`` (direct, via nginx);
+    with ``floor``, last, webui's cheapest authenticated request (GET /api/auth/me: HTTP,
+    middleware, token and user lookup, no vecpipe), the part of a search no change to the
+    search itself removes."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=vecpipe, timeout=60, limits=limits,
                                  headers={"X-API-Key": key}) as v:
@@ -130,6 +136,11 @@ async def measure(webuis: list[str], vecpipe: str, key: str, token: str, clients
             rows.append(await load(w, "/api/search",
                                    lambda q: {"query": q, "collections": ["samples"]}, clients,
                                    seconds, pids))
+    if floor:
+        async with httpx.AsyncClient(base_url=webuis[0], timeout=60, limits=limits,
+                                     headers={"Authorization": f"Bearer {token}"}) as w:
+            (await w.get("/api/auth/me")).raise_for_status()
+            rows.append(await load(w, "/api/auth/me", None, clients, seconds, pids))
     return rows
 
 
@@ -186,6 +197,10 @@ def main() -> None:
     parser.add_argument(
         "--nginx", nargs="?", const="nginx", metavar="PATH",
         help="also measure search through nginx in front of webui (binary: PATH or nginx)",
+    )
+    parser.add_argument(
+        "--floor", action="store_true",
+        help="also measure webui's cheapest authenticated request (GET /api/auth/me)",
     )
     parser.add_argument(
         "--profile", type=Path, metavar="DIR",
@@ -259,7 +274,7 @@ def main() -> None:
                     time.sleep(0.5)
             rows = asyncio.run(
                 measure(webuis, vecpipe, key, token, args.clients, args.seconds,
-                        [p.pid for p in procs])
+                        [p.pid for p in procs], args.floor)
             )
         finally:
             for proc in procs:
@@ -270,12 +285,16 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     services = "vecpipe webui" + (" nginx" if nginx else "")
     print(f"{'':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}   CPU ms/search: {services}")
-    names = ["vecpipe direct", "webui (documents)", "nginx + webui"]
-    for name, row in zip(names, rows, strict=False):
+    names = ["vecpipe direct", "webui (documents)"] + (["nginx + webui"] if nginx else [])
+    if args.floor:
+        names.append("webui /api/auth/me")
+    for name, row in zip(names, rows, strict=True):
         cpu = " ".join(f"{c:5.2f}" for c in row[4:])
         print(f"{name:22} {row[0]:8.1f} {row[1]:8.1f} {row[2]:8.1f} {row[3]:22.2f} {cpu}")
     direct = rows[0]
-    for name, row in zip(names[1:], rows[1:], strict=False):
+    for name, row in zip(names[1:], rows[1:], strict=True):
+        if name == "webui /api/auth/me":
+            continue  # not a search
         print(f"{name}: throughput ratio {row[0] / direct[0]:.2f}x (target >= 0.85x); "
               f"p50 ratio {row[1] / direct[1]:.2f}x (target <= 1.3x)")
 

@@ -103,18 +103,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.workers == 1:
         import uvicorn
 
+        from semantik.shared.server import Server, protocol_options
+
         if inherited is not None:
             # Children (vecpipe's store process) must not keep the listening socket open.
             os.set_inheritable(inherited, False)
             for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
                 os.environ.pop(name, None)
         # log_config=None: the app's own logging setup (plain or JSON, secrets masked) applies.
-        uvicorn.run(
+        config = uvicorn.Config(
             factory, factory=True, host=host, port=port, fd=inherited, log_config=None,
             proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=10, **protocol_options(settings),
         )
-        return EXIT_OK
+        server = Server(config)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down already
+            server.run()
+        # uvicorn.run's exit status when the app failed to start (3): systemd sees the failure.
+        return EXIT_OK if server.started else 3
     # gunicorn gets systemd's socket as --bind fd://3 only: left in LISTEN_FDS too (execv keeps
     # this pid) it would open it twice, and the second open fails (EBADF: the first closed it).
     bind = f"fd://{inherited}" if inherited is not None else f"{host}:{port}"
@@ -122,7 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ.pop(name, None)
     argv = [
         sys.executable, "-m", "gunicorn", f"{factory}()",
-        "--worker-class", "uvicorn.workers.UvicornWorker",
+        "--worker-class", "semantik.shared.server.Worker",
         "--workers", str(settings.workers), "--bind", bind,
         "--graceful-timeout", "10", "--timeout", "120",
         # Keep-alive as long as single-process uvicorn's (5 s), above nginx's upstream 4 s.

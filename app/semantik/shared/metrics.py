@@ -4,10 +4,10 @@ so tests can create many apps in one process and read exact values."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
@@ -36,25 +36,39 @@ class RequestMetrics:
     def render(self) -> bytes:
         return _generate_latest(self.registry)
 
-    def middleware(self) -> Callable:
-        """An http middleware (``app.middleware("http")(metrics.middleware())``)."""
 
-        async def record(request, call_next: Callable[..., Awaitable]):
-            start = time.perf_counter()
-            status = 500
-            try:
-                response = await call_next(request)
-                status = response.status_code
-                return response
-            finally:
-                route = request.scope.get("route")
-                template = getattr(route, "path", "unmatched")
-                self.requests.labels(request.method, template, str(status)).inc()
-                self.request_seconds.labels(request.method, template).observe(
-                    time.perf_counter() - start
-                )
+class RecordRequests:
+    """Counts and times every HTTP request in ``metrics`` (``app.add_middleware(RecordRequests,
+    metrics=...)``). Pure ASGI: starlette's BaseHTTPMiddleware runs each request in a task group
+    with its response streamed through a memory channel, ~10 % of webui's CPU per search
+    (bench/bench_search.py). The latency includes sending the body."""
 
-        return record
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # unless a response starts: an exception propagates through here
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            # The router set the matched route in this same scope.
+            template = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.request_seconds.labels(method, template).observe(
+                time.perf_counter() - start
+            )
 
 
 class VecpipeMetrics(RequestMetrics):

@@ -152,6 +152,15 @@ class Settings(BaseSettings):
         le=64,
         description="Server worker processes. The embedded store allows only one vecpipe process.",
     )
+    # uvicorn's "auto" picks these only when installed; named here, a missing one fails at start
+    # instead of silently costing ~1 ms of CPU per request (bench/bench_search.py).
+    server_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop", description="Event loop of both services: uvloop (libuv, C) or Python's asyncio."
+    )
+    server_http: Literal["httptools", "h11"] = Field(
+        "httptools",
+        description="HTTP/1.1 parser of both services: httptools (llhttp, C) or pure-Python h11.",
+    )
 
     # --- secrets ---------------------------------------------------------------------------
     # Both may be key rings (semantik.shared.keyring): one key a line, current first, so a

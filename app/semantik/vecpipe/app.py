@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from semantik.shared import api
 from semantik.shared.embedding import Embedder
 from semantik.shared.logging import setup_logging
-from semantik.shared.metrics import VecpipeMetrics
+from semantik.shared.metrics import RecordRequests, VecpipeMetrics
 from semantik.shared.settings import Settings, get_settings
 from semantik.shared.vectorstore import (
     CollectionNotFoundError,
@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.metrics = VecpipeMetrics()
     app.state.services = None
     api.install(app, max_body_bytes=settings.vecpipe_max_request_bytes)
-    app.middleware("http")(app.state.metrics.middleware())
+    app.add_middleware(RecordRequests, metrics=app.state.metrics)
 
     # Store errors are mapped here only: routes let them through.
     @app.exception_handler(CollectionNotFoundError)

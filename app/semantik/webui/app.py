@@ -18,9 +18,10 @@ from fastapi.staticfiles import StaticFiles
 from semantik import __version__
 from semantik.shared import api
 from semantik.shared.logging import setup_logging
+from semantik.shared.metrics import RecordRequests
 from semantik.shared.settings import Settings, get_settings
 from semantik.webui import catalog
-from semantik.webui.db import open_database
+from semantik.webui.db import ConnectionPool, open_database
 from semantik.webui.errors import SemantikError, TooManyAttempts, Unauthorized
 from semantik.webui.headers import ResponseHeaders
 from semantik.webui.indexer import Indexer, JobRunner
@@ -76,6 +77,7 @@ async def lifespan(app: FastAPI):
     finally:
         await runner.stop()
         await vecpipe.aclose()
+        app.state.db_pool.close()
 
 
 def create_app(
@@ -94,10 +96,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.db_pool = ConnectionPool(settings.database_path)
     app.state.vecpipe_transport = vecpipe_transport
     app.state.metrics = WebuiMetrics()
     api.install(app, max_body_bytes=settings.webui_max_request_bytes)
-    app.middleware("http")(app.state.metrics.middleware())
+    app.add_middleware(RecordRequests, metrics=app.state.metrics)
     app.add_middleware(ResponseHeaders)
 
     @app.exception_handler(SemantikError)

@@ -135,6 +135,32 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+class ConnectionPool:
+    """Connections kept open between requests: opening one per request (the file, the schema,
+    the PRAGMAs) cost ~5 % of webui's CPU per search (bench/bench_search.py). A request has its
+    connection to itself; one left inside a transaction is closed, never handed on."""
+
+    def __init__(self, path: Path, keep: int = 16) -> None:
+        self.path, self.keep = path, keep
+        self._idle: list[sqlite3.Connection] = []  # pop/append are atomic: threads may share it
+
+    def acquire(self) -> sqlite3.Connection:
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return connect(self.path)
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction or len(self._idle) >= self.keep:
+            conn.close()  # closing rolls an unfinished transaction back
+        else:
+            self._idle.append(conn)
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT: takes the write lock up front so read-then-write is atomic."""

@@ -14,7 +14,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from semantik.shared.keyring import Key
 from semantik.shared.settings import Settings
 from semantik.webui import accounts, security
-from semantik.webui.db import connect
 from semantik.webui.errors import Forbidden, Unauthorized
 from semantik.webui.indexer import JobRunner
 from semantik.webui.vecpipe_client import VecpipeClient
@@ -30,13 +29,14 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_db(request: Request) -> AsyncIterator[sqlite3.Connection]:
-    # Opened on the event loop (no thread hop): opening and the per-request reads are fast, and
-    # a plain ``def`` endpoint may use it from a pool thread (check_same_thread=False).
-    conn = connect(request.app.state.settings.database_path)
+    # Taken on the event loop (no thread hop): the per-request reads are fast, and a plain
+    # ``def`` endpoint may use it from a pool thread (check_same_thread=False).
+    pool = request.app.state.db_pool
+    conn = pool.acquire()
     try:
         yield conn
     finally:
-        conn.close()
+        pool.release(conn)
 
 
 async def get_vecpipe(request: Request) -> VecpipeClient:
