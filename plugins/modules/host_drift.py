@@ -21,9 +21,13 @@ options:
     default: []
   entries:
     description:
-      - "Each item is [name, owner:group:mode, wanted]. wanted is C(dir) (a directory), C(absent)
+      - "Each item is [name, owner:group:mode, wanted]. wanted is C(dir) (a directory), C(file) (a
+        regular file, whatever its content: a generated secret), C(absent)
         (nothing at the path, not even a link), C(unit) (the systemd unit name enabled and active;
-        owner:group:mode unused), or the SHA-1 of the file's wanted content."
+        owner:group:mode unused), C(enabled) (the unit enabled, active or not), C(active) (the unit
+        active, enabled or not: a static unit), C(group) (a group of that name exists), C(user)
+        (the user exists, the second field being group:home:shell[:comment] rather than
+        owner:group:mode), or the SHA-1 of the file's wanted content."
       - "mode is octal, with or without a leading zero (C(644), C(0750), C(2750))."
     type: list
     elements: list
@@ -70,10 +74,35 @@ def _installed(module: AnsibleModule, package: str) -> bool:
     return rc == 0 and out[1:2] == "i"
 
 
-def _unit_running(module: AnsibleModule, unit: str) -> bool:
+def _unit_enabled(module: AnsibleModule, unit: str) -> bool:
     _, enabled, _ = module.run_command(["systemctl", "is-enabled", unit])
+    return enabled.strip() == "enabled"
+
+
+def _unit_active(module: AnsibleModule, unit: str) -> bool:
     rc, _, _ = module.run_command(["systemctl", "is-active", "--quiet", unit])
-    return enabled.strip() == "enabled" and rc == 0
+    return rc == 0
+
+
+def _user_matches(name: str, spec: str) -> bool:
+    """spec is group:home:shell[:comment], as the user module would set them."""
+    group, home, shell, *comment = spec.split(":", 3)
+    try:
+        user = pwd.getpwnam(name)
+        primary = grp.getgrgid(user.pw_gid).gr_name
+    except KeyError:
+        return False
+    return (primary, user.pw_dir, user.pw_shell) == (group, home, shell) and (
+        not comment or user.pw_gecos == comment[0]
+    )
+
+
+def _group_exists(name: str) -> bool:
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _owned(st: os.stat_result, ownership: str) -> bool:
@@ -109,7 +138,15 @@ def _sha1(path: str) -> str:
 
 def _matches(module: AnsibleModule, name: str, ownership: str, wanted: str) -> bool:
     if wanted == "unit":
-        return _unit_running(module, name)
+        return _unit_enabled(module, name) and _unit_active(module, name)
+    if wanted == "enabled":
+        return _unit_enabled(module, name)
+    if wanted == "active":
+        return _unit_active(module, name)
+    if wanted == "user":
+        return _user_matches(name, ownership)
+    if wanted == "group":
+        return _group_exists(name)
     if wanted == "absent":
         return not os.path.lexists(name)
     try:
@@ -118,6 +155,8 @@ def _matches(module: AnsibleModule, name: str, ownership: str, wanted: str) -> b
         return False
     if wanted == "dir":
         return stat.S_ISDIR(st.st_mode) and _owned(st, ownership)
+    if wanted == "file":
+        return stat.S_ISREG(st.st_mode) and _owned(st, ownership)
     return stat.S_ISREG(st.st_mode) and _owned(st, ownership) and _sha1(name) == wanted
 
 

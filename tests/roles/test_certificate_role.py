@@ -99,3 +99,41 @@ def test_provided_pair_checked_then_copied(tmp_path):
     assert stat.S_IMODE((tmp_path / "tls" / "privkey.pem").stat().st_mode) == 0o640
     rc, text = run(tmp_path, *provided)
     assert rc == 0 and "changed=0" in text, text
+
+
+def test_selfsigned_drift_is_put_right(tmp_path):
+    """A converge with nothing to do skips the request and the signing; each kind of drift it
+    checks instead (the certificate's mode, a key it was not signed for, other names) still makes
+    it sign again."""
+    rc, text = run(tmp_path)
+    assert rc == 0, text
+    tls = tmp_path / "tls"
+    cert_path = tls / "fullchain.pem"
+
+    def cert():
+        return x509.load_pem_x509_certificate(cert_path.read_bytes())
+
+    cert_path.chmod(0o600)
+    rc, text = run(tmp_path)
+    assert rc == 0 and "changed=1" in text and "DEMO-RELOADED" in text, text
+    assert stat.S_IMODE(cert_path.stat().st_mode) == 0o644
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tls / "privkey.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    rc, text = run(tmp_path)
+    assert rc == 0 and "DEMO-RELOADED" in text, text
+    assert cert().public_key().public_numbers() == key.public_key().public_numbers()
+
+    rc, text = run(tmp_path, "-e", '{"certificate_dns_names": ["other.test"]}')
+    assert rc == 0 and "DEMO-RELOADED" in text, text
+    sans = cert().extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["demo.test", "other.test"]
+
+    rc, text = run(tmp_path, "-e", '{"certificate_dns_names": ["other.test"]}')
+    assert rc == 0 and "changed=0" in text and "DEMO-RELOADED" not in text, text

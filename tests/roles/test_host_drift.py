@@ -86,3 +86,42 @@ def test_a_malformed_entry_fails_naming_it(tmp_path):
     )  # fmt: skip
     assert out.returncode != 0
     assert "an entry is [name, owner:group:mode, wanted]" in out.stdout + out.stderr
+
+
+def test_users_groups_files_and_units(tmp_path):
+    """The kinds that stand for a module's whole check: a user's group, home, shell and comment; a
+    group; a regular file whatever its content; a unit enabled or active (systemctl answers
+    "offline" or fails where systemd does not run: then the unit is drifted, never found)."""
+    me = pwd.getpwuid(os.getuid())
+    primary = grp.getgrgid(me.pw_gid).gr_name
+    secret = tmp_path / "secret"
+    secret.write_text("anything\n")
+    os.chmod(secret, 0o600)
+    who = owner_group(secret)
+
+    result = run_module(tmp_path, entries=[
+        [me.pw_name, f"{primary}:{me.pw_dir}:{me.pw_shell}", "user"],
+        [me.pw_name, f"{primary}:{me.pw_dir}:{me.pw_shell}:{me.pw_gecos}", "user"],
+        [me.pw_name, f"{primary}:/elsewhere:{me.pw_shell}", "user"],
+        [me.pw_name, f"{primary}:{me.pw_dir}:{me.pw_shell}:not {me.pw_gecos}", "user"],
+        ["no-such-user-here", f"{primary}:/:/bin/sh", "user"],
+        [primary, "", "group"],
+        ["no-such-group-here", "", "group"],
+        [str(secret), f"{who}:600", "file"],
+        [str(secret), f"{who}:640", "file"],
+        [str(tmp_path), f"{who}:700", "file"],
+        ["no-such-unit-here.service", "", "enabled"],
+        ["no-such-unit-here.service", "", "active"],
+    ])  # fmt: skip
+
+    assert result["changed"] is False
+    assert result["drifted"] == [
+        me.pw_name,
+        me.pw_name,
+        "no-such-user-here",
+        "no-such-group-here",
+        str(secret),
+        str(tmp_path),
+        "no-such-unit-here.service",
+        "no-such-unit-here.service",
+    ]
