@@ -10,6 +10,7 @@ import httpx
 from semantik.shared import schemas
 from semantik.shared.settings import Settings
 from semantik.webui.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
+from semantik.webui.vecpipe_transport import KeepAliveTransport
 
 # How long the served model's description is reused: every search checks it, and it changes only
 # when vecpipe restarts with another model (one round trip per search saved).
@@ -23,7 +24,8 @@ class VecpipeClient:
     ) -> None:
         headers = {"X-API-Key": api_key} if api_key else {}
         self._http = httpx.AsyncClient(
-            base_url=base_url, headers=headers, transport=transport, timeout=timeout
+            base_url=base_url, headers=headers, timeout=timeout,
+            transport=transport or KeepAliveTransport(base_url),
         )
         self._served: tuple[float, schemas.ModelInfo] | None = None
 
