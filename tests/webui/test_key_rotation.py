@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import httpx
 import jwt
@@ -119,6 +120,22 @@ def test_tokens_name_their_key_and_a_forged_kid_is_refused():
     expired, _ = security.create_access_token(ring, 1, "s", 1, now=0)
     with pytest.raises(security.TokenError, match="expired"):
         security.decode_access_token(ring, expired)
+
+
+def test_a_verified_token_is_still_refused_once_expired_or_its_key_is_dropped():
+    """Verified tokens are remembered (webui checks a signature once): that must not outlive the
+    token's expiry or its key's place in the ring."""
+    ring = [keyring.Key("kid-new", NEW), keyring.Key("kid-old", OLD)]
+    # Expires within 0.5-1.5 s (the token's exp is whole seconds).
+    token, _ = security.create_access_token([ring[1]], 3, "s", 1, now=time.time() - 60 + 1.5)
+    claims = security.decode_access_token(ring, token)
+    assert claims.user_id == 3
+    assert security.decode_access_token(ring, token) == claims  # remembered
+    with pytest.raises(security.TokenError, match="invalid access token"):
+        security.decode_access_token(ring[:1], token)  # the old key dropped
+    time.sleep(max(0.0, claims.expires_at - time.time()) + 0.05)
+    with pytest.raises(security.TokenError, match="expired"):
+        security.decode_access_token(ring, token)
 
 
 def test_bad_key_rings_are_refused_by_name(webui_settings):
