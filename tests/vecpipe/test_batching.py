@@ -146,3 +146,62 @@ async def test_span_vectors_come_from_the_same_pass_and_plain_requests_share_it(
     # A sentence's pooled vector is close to that sentence embedded alone.
     alone = embedder.encode([long[0:33]])[0]
     assert float(pooled[0][0] @ alone) > 0.6
+
+
+class RecordingTexts(Recording):
+    """The real embedder, with a log of the texts of each model call."""
+
+    def __init__(self, embedder) -> None:
+        super().__init__(embedder)
+        self.texts: list[list[str]] = []
+
+    def encode(self, texts, kind="passage"):
+        self.texts.append(list(texts))
+        return super().encode(texts, kind)
+
+
+async def test_batches_are_cut_by_length_across_requests_and_the_oldest_moves_on(embedder):
+    recording = RecordingTexts(embedder)
+    batcher = EmbedBatcher(recording, batch_size=4, wait_ms=50)
+    await batcher.start()
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    # Two requests queued together, their texts of every length from 1 to 8 words, shuffled.
+    first = [" ".join(words[: n + 1]) for n in (7, 0, 5, 2, 6, 1, 4, 3)]
+    second = [" ".join(words[: n + 1]) + "!" for n in (3, 6, 0, 7, 2, 5, 1, 4)]
+    try:
+        one, two = await asyncio.gather(
+            batcher.embed(first, "passage"), batcher.embed(second, "passage")
+        )
+    finally:
+        await batcher.stop()
+    lengths = [sorted(len(t.split()) for t in call) for call in recording.texts]
+    # Shortest first across both requests (one request alone would be cut as 1-4, 5-8 twice).
+    assert lengths == [[1, 1, 2, 2], [3, 3, 4, 4], [5, 5, 6, 6], [7, 7, 8, 8]]
+    # Every call holds the oldest request's next text.
+    for call, expected in zip(recording.texts, (1, 3, 5, 7), strict=True):
+        assert " ".join(words[:expected]) in call
+    # Each caller gets its vectors in its own order, as one call for its texts alone.
+    np.testing.assert_allclose(one, embedder.encode(first, "passage"), atol=1e-5)
+    np.testing.assert_allclose(two, embedder.encode(second, "passage"), atol=1e-5)
+
+
+async def test_shorter_texts_of_other_requests_do_not_hold_back_the_oldest(embedder):
+    recording = RecordingTexts(embedder)
+    batcher = EmbedBatcher(recording, batch_size=2, wait_ms=50)
+    await batcher.start()
+    long_ones = [f"a long passage number {i} " + "word " * 40 for i in range(3)]
+    try:
+        old, *short = await asyncio.gather(
+            batcher.embed(long_ones, "passage"),
+            *(batcher.embed([f"short {i}", f"tiny {i}", f"small {i}", f"wee {i}"], "passage")
+              for i in range(2))
+        )
+    finally:
+        await batcher.stop()
+    assert old.shape == (3, 384) and [s.shape for s in short] == [(4, 384)] * 2
+    calls_with_old = [i for i, call in enumerate(recording.texts)
+                      if any(t in long_ones for t in call)]
+    # Shortest first alone would leave the long texts to the last two calls (of six); the
+    # oldest request moves on with each call of its group instead.
+    assert len(recording.texts) == 6
+    assert calls_with_old == [0, 2, 3]
