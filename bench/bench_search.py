@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 import httpx
+from semantik.webui.searching import POOL_CHUNKS
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = list(json.loads((ROOT / "bench" / "sample_questions.json").read_text())["questions"])
@@ -117,9 +118,9 @@ async def load(client: httpx.AsyncClient, url: str, body, clients: int, seconds:
             own / len(latencies) * 1000, *cpu)
 
 
-# What webui asks vecpipe for on every search (semantik.webui.searching): its 100-chunk pool with
+# What webui asks vecpipe for on every search (semantik.webui.searching): its chunk pool with
 # dense and BM25 scores and the stored answer passages.
-WEBUI_REQUEST = {"k": 100, "explain": True, "answers": True}
+WEBUI_REQUEST = {"k": POOL_CHUNKS, "explain": True, "answers": True}
 
 
 async def measure(webuis: list[str], vecpipe: str, key: str, token: str, clients: int,

@@ -83,12 +83,18 @@ async def test_sequential_requests_share_one_connection(serve):
     await client.aclose()
 
 
-async def test_concurrent_requests_open_connections_and_keep_them(serve):
-    async def slow(path: str) -> bytes:
-        await asyncio.sleep(0.05)
+def ok_after(seconds: float):
+    """An answer function that answers ok() after ``seconds``."""
+
+    async def answer(path: str) -> bytes:
+        await asyncio.sleep(seconds)
         return ok()
 
-    server, client = await serve(slow)
+    return answer
+
+
+async def test_concurrent_requests_open_connections_and_keep_them(serve):
+    server, client = await serve(ok_after(0.05))
     await asyncio.gather(*(client.get("/x") for _ in range(4)))
     assert server.connections == 4
     await asyncio.gather(*(client.get("/x") for _ in range(4)))
@@ -150,11 +156,7 @@ async def test_a_response_cut_short_is_an_error_and_the_connection_dropped(serve
 
 
 async def test_no_answer_in_time_is_a_read_timeout(serve):
-    async def never(path: str) -> bytes:
-        await asyncio.sleep(10)
-        return ok()
-
-    server, client = await serve(never)
+    server, client = await serve(ok_after(10))
     with pytest.raises(httpx.ReadTimeout):
         await client.get("/x", timeout=0.2)
     await client.aclose()
