@@ -207,6 +207,36 @@ def test_snapshot_is_a_loadable_tar(store, tmp_path, corpus_points, embedder):
         copy.close()
 
 
+def search_pool_threads(pid: int) -> int:
+    """Threads of the engine's search pools in process ``pid`` (qdrant-edge names them)."""
+    tasks = f"/proc/{pid}/task"
+    count = 0
+    for task in os.listdir(tasks):
+        try:
+            with open(f"{tasks}/{task}/comm") as comm:
+                count += comm.read().startswith("edge-search-")
+        except FileNotFoundError:  # the thread ended meanwhile
+            pass
+    return count
+
+
+def test_search_pool_size_is_set_on_create_and_on_reopen(tmp_path, corpus_points, embedder):
+    # The engine's default pool is one thread per CPU per shard; vecpipe asks for its setting.
+    root = str(tmp_path / "vectors")
+    for threads in (1, 3):
+        store = StoreProcess(root, search_threads=threads)
+        try:
+            if threads == 1:
+                store.create_collection("c", "m", 384)
+                store.create_collection("d", "m", 384)
+                store.upsert("c", corpus_points)
+            hits = store.search("c", query(embedder, "compile time safety", "hybrid"))
+            assert hits[0].payload["path"] == "code/rust.txt"
+            assert search_pool_threads(store.pid) == 2 * threads  # collections c and d
+        finally:
+            store.close()
+
+
 def test_child_process_outlives_sigterm_until_told_to_stop(tmp_path):
     # systemd signals the whole unit; the child must flush and close only when vecpipe says so.
     store = StoreProcess(str(tmp_path / "vectors"))

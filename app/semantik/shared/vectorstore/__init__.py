@@ -41,12 +41,12 @@ __all__ = [
 ]
 
 
-def open_edge_store(root: str) -> VectorStore:
+def open_edge_store(root: str, search_threads: int | None = None) -> VectorStore:
     """Open the embedded store, turning a held WAL lock into a message an operator can act on."""
     from semantik.shared.vectorstore.edge import EdgeStore
 
     try:
-        return EdgeStore(root)
+        return EdgeStore(root, search_threads)
     except Exception as exc:
         if "WAL" in str(exc) or "WouldBlock" in str(exc):
             raise StoreUnavailableError(
@@ -73,5 +73,5 @@ def make_store(settings: Settings) -> VectorStore:
     if settings.store_process:
         from semantik.shared.vectorstore.process import StoreProcess
 
-        return StoreProcess(root)
-    return open_edge_store(root)
+        return StoreProcess(root, settings.store_search_threads)
+    return open_edge_store(root, settings.store_search_threads)

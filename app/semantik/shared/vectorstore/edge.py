@@ -119,8 +119,11 @@ class _Shard:
 class EdgeStore(VectorStore):
     kind = "embedded"
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, search_threads: int | None = None) -> None:
+        """``search_threads``: the size of each shard's search thread pool (None: as the shard
+        has it, else the engine's default of one per CPU)."""
         self.root = Path(root)
+        self._search_threads = search_threads
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._shards: dict[str, _Shard] = {}
@@ -130,16 +133,38 @@ class EdgeStore(VectorStore):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def _open(self, directory: Path) -> _Shard:
-        from qdrant_edge import EdgeShard
-
         meta = CollectionMeta(**json.loads((directory / META_FILE).read_text()))
-        shard = _Shard(meta, EdgeShard.load(str(directory / SHARD_DIR)))
+        shard = _Shard(meta, self._load(directory, meta))
         # qdrant-edge counts vectors of plain (unbuilt) segments as indexed, so whether an index
         # build is due survives restarts only through our marker file.
         if (directory / UNINDEXED_MARKER).exists():
             shard.pending = 1
         self._shards[meta.name] = shard
         return shard
+
+    def _config(self, dimension: int):
+        from qdrant_edge import (
+            Distance,
+            EdgeConfig,
+            EdgeSparseVectorParams,
+            EdgeVectorParams,
+            Modifier,
+        )
+
+        return EdgeConfig(
+            vectors={DENSE: EdgeVectorParams(size=dimension, distance=Distance.Cosine)},
+            sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
+            max_search_threads=self._search_threads,
+        )
+
+    def _load(self, directory: Path, meta: CollectionMeta):
+        from qdrant_edge import EdgeShard
+
+        path = str(directory / SHARD_DIR)
+        if self._search_threads is None:
+            return EdgeShard.load(path)
+        # The pool size is part of the shard's config: loading with one rewrites it.
+        return EdgeShard.load(path, self._config(meta.dimension))
 
     def _get(self, name: str) -> _Shard:
         if self._closed:
@@ -166,16 +191,7 @@ class EdgeStore(VectorStore):
 
     # -- collections --------------------------------------------------------------------------
     def create_collection(self, name: str, model: str, dimension: int) -> CollectionState:
-        from qdrant_edge import (
-            Distance,
-            EdgeConfig,
-            EdgeShard,
-            EdgeSparseVectorParams,
-            EdgeVectorParams,
-            KeywordIndexParams,
-            Modifier,
-            UpdateOperation,
-        )
+        from qdrant_edge import EdgeShard, KeywordIndexParams, UpdateOperation
 
         with self._lock:
             if name in self._shards:
@@ -184,11 +200,7 @@ class EdgeStore(VectorStore):
             if directory.exists():
                 # A half-created collection (crash between shard and meta file): start over.
                 shutil.rmtree(directory)
-            config = EdgeConfig(
-                vectors={DENSE: EdgeVectorParams(size=dimension, distance=Distance.Cosine)},
-                sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
-            )
-            shard = EdgeShard.create(str(directory / SHARD_DIR), config)
+            shard = EdgeShard.create(str(directory / SHARD_DIR), self._config(dimension))
             shard.update(UpdateOperation.create_field_index("document_id", KeywordIndexParams()))
             shard.update(
                 UpdateOperation.create_field_index("path", KeywordIndexParams(prefix=True))
@@ -287,8 +299,6 @@ class EdgeStore(VectorStore):
 
         qdrant-edge 0.9.0 has no create-snapshot call, and a shard's files are only guaranteed
         consistent when it is closed: close, copy, reopen - writes to it wait on its lock."""
-        from qdrant_edge import EdgeShard
-
         with self._lock:
             shard = self._get(name)
             with shard.lock:
@@ -302,7 +312,7 @@ class EdgeStore(VectorStore):
                             arcname = path.relative_to(directory).as_posix()
                             tar.add(path, arcname=arcname, recursive=False)
                 finally:
-                    shard.shard = EdgeShard.load(str(directory / SHARD_DIR))
+                    shard.shard = self._load(directory, shard.meta)
                 return points
 
     def flush(self, name: str) -> None:

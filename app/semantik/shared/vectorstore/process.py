@@ -34,11 +34,11 @@ log = logging.getLogger(__name__)
 _STOP = "__stop__"
 
 
-def _serve(conn: Connection, root: str) -> None:
+def _serve(conn: Connection, root: str, search_threads: int | None) -> None:
     from semantik.shared.vectorstore import open_edge_store
 
     try:
-        store = open_edge_store(root)
+        store = open_edge_store(root, search_threads)
     except BaseException as exc:  # report any start failure (e.g. a locked WAL) to the parent
         conn.send(("err", StoreUnavailableError(str(exc))))
         return
@@ -72,8 +72,11 @@ class StoreProcess(VectorStore):
     socketpair with multiprocessing's pickling Connection.
     """
 
-    def __init__(self, root: str, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self, root: str, search_threads: int | None = None, start_timeout: float = 60.0
+    ) -> None:
         parent_sock, child_sock = socket.socketpair()
+        threads = [] if search_threads is None else ["--search-threads", str(search_threads)]
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -83,6 +86,7 @@ class StoreProcess(VectorStore):
                 str(root),
                 "--fd",
                 str(child_sock.fileno()),
+                *threads,
             ],
             pass_fds=(child_sock.fileno(),),
             stdin=subprocess.DEVNULL,
@@ -193,12 +197,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Semantik's embedded vector store process.")
     parser.add_argument("--root", required=True)
     parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--search-threads", type=int)
     args = parser.parse_args()
     # The parent decides when this process ends (stop message, or EOF when it dies): a SIGTERM
     # sent to the whole service must not kill it before it has flushed and closed the shards.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _serve(Connection(args.fd), args.root)
+    _serve(Connection(args.fd), args.root, args.search_threads)
     os._exit(0)  # skip interpreter teardown of the native engine's threads
 
 
