@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from semantik.shared.passages import SENTENCE_FIELDS, pack_vectors, sentence_spans
 from semantik.shared.vectorstore import (
     CollectionExistsError,
     CollectionNotFoundError,
@@ -21,6 +22,7 @@ from semantik.shared.vectorstore import (
     open_edge_store,
     point_id,
 )
+from semantik.shared.vectorstore.base import Retrieved
 from semantik.shared.vectorstore.bm25 import Bm25Encoder
 from semantik.shared.vectorstore.edge import EdgeStore
 from semantik.shared.vectorstore.process import StoreProcess
@@ -100,20 +102,54 @@ def test_filters(store, corpus_points, embedder):
     assert store.search("c", q) == []  # the only allowed doc does not contain the word
 
 
-def test_search_explained_scores_the_hits_both_ways(store, corpus_points, embedder):
+def test_retrieve_explains_the_hits_both_ways(store, corpus_points, embedder):
     """One call (one round trip to the child process): the hybrid hits, each one's cosine
     similarity, and a BM25 score only where it shares a word with the query."""
     store.create_collection("c", "m", 384)
     store.upsert("c", corpus_points)
-    q = query(embedder, "when is the income tax deadline", "hybrid", k=10)
-    hits, dense, keyword = store.search_explained("c", q)
+    q = query(embedder, "when is the income tax deadline", "hybrid", k=10, explain=True)
+    found = store.retrieve("c", q)
+    hits, dense, keyword = found.hits, found.dense_scores, found.keyword_scores
     assert [h.id for h in hits] == [h.id for h in store.search("c", q)]
     by_dense = store.search("c", query(embedder, "when is the income tax deadline", "dense", k=10))
     assert dense == pytest.approx({h.id: h.score for h in by_dense}, abs=1e-4)
     words = {point_id(f"{path}#0") for path in ("finance/taxes.txt", "finance/budget.txt")}
     assert set(keyword) == words  # "income", "tax", "deadline": nowhere else
     assert keyword[point_id("finance/taxes.txt#0")] > keyword[point_id("finance/budget.txt#0")]
-    assert store.search_explained("c", query(embedder, "zzz", "keyword")) == ([], {}, {})
+    assert store.retrieve("c", query(embedder, "zzz", "keyword", explain=True)) == Retrieved([])
+    plain = store.retrieve("c", query(embedder, "when is the income tax deadline", "hybrid"))
+    assert (plain.dense_scores, plain.keyword_scores) == ({}, {})  # only asked for
+
+
+def test_retrieve_answers_from_stored_sentences_and_keeps_them(store, embedder):
+    """The answer passages of each document's best chunks come back; the sentence vectors they
+    were computed from (~10 KiB a chunk) do not."""
+    bees = [
+        "Honeybees live in colonies. A forager shows where food is with the waggle dance.",
+        "Bees make honey from nectar. Drones do not collect nectar at all.",
+        "Wax comes from glands of young workers. The waggle dance points towards the sun.",
+    ]
+    vectors = embedder.encode(bees)
+    points = []
+    for i, text in enumerate(bees):
+        spans = sentence_spans(text)
+        sentences = embedder.encode([text[a:b] for a, b in spans])
+        points.append(StorePoint(
+            id=point_id(f"bees.txt#{i}"), dense=vectors[i].tolist(),
+            sparse=Bm25Encoder().document(text),
+            payload={"document_id": "bees.txt", "text": text, "sentences": spans,
+                     "sentence_vectors": pack_vectors(sentences)},
+        ))
+    store.create_collection("c", "m", 384)
+    store.upsert("c", points)
+    found = store.retrieve("c", query(embedder, "how do bees say where flowers are", "dense",
+                                      k=3, answer_chunks=2))
+    assert len(found.hits) == 3
+    assert all(set(SENTENCE_FIELDS).isdisjoint(h.payload) for h in found.hits)
+    first, second, third = found.answers
+    text = found.hits[0].payload["text"]
+    assert "waggle dance" in text[first[0] : first[1]], (text, first)
+    assert second is not None and third is None  # two chunks per document are answered
 
 
 def test_score_threshold(store, corpus_points, embedder):

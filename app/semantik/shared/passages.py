@@ -83,12 +83,33 @@ def unpack_vectors(packed: str, dimension: int) -> np.ndarray:
     return flat.reshape(-1, dimension).astype(np.float32)
 
 
+# Payload fields of a stored chunk holding its sentence spans and vectors (written at indexing).
+SENTENCE_FIELDS = ("sentences", "sentence_vectors")
+
+
+def stored_answers(
+    payloads: list[dict], query: np.ndarray, per_document: int
+) -> list[tuple[int, int, float] | None]:
+    """The answer passages of each document's best ``per_document`` chunks (``payloads`` of
+    hits, best first), from the sentences stored with them; None for the others."""
+    seen: dict[str, int] = {}
+    out: list[tuple[int, int, float] | None] = []
+    for payload in payloads:
+        document = str(payload.get("document_id", ""))
+        seen[document] = seen.get(document, 0) + 1
+        out.append(
+            stored_answer(str(payload.get("text", "")), payload, query)
+            if seen[document] <= per_document else None
+        )
+    return out
+
+
 def stored_answer(
     text: str, payload: dict, query: np.ndarray
 ) -> tuple[int, int, float] | None:
     """The answer passage of a stored chunk from its stored sentence spans and vectors, or None
     when it has none (indexed before they were stored)."""
-    spans, packed = payload.get("sentences"), payload.get("sentence_vectors")
+    spans, packed = (payload.get(key) for key in SENTENCE_FIELDS)
     if not spans or not isinstance(packed, str):
         return None
     vectors = unpack_vectors(packed, query.shape[0])

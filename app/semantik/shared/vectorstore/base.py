@@ -13,6 +13,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
+from semantik.shared.passages import SENTENCE_FIELDS, stored_answers
+
 DENSE = "dense"
 SPARSE = "bm25"
 # Payload fields with a keyword index: filters on them are ~100x faster than unindexed ones.
@@ -109,6 +113,10 @@ class StoreQuery:
     # Hits' payloads: False for none (scores only), else all fields but those in ``without``.
     payload: bool = True
     without: tuple[str, ...] = ()
+    # For ``VectorStore.retrieve``: each hit's dense and BM25 scores; the answer passages of each
+    # document's best ``answer_chunks`` hits (0: none).
+    explain: bool = False
+    answer_chunks: int = 0
 
 
 @dataclass
@@ -116,6 +124,16 @@ class StoreHit:
     id: str
     score: float
     payload: dict
+
+
+@dataclass
+class Retrieved:
+    hits: list[StoreHit]
+    # {point id: score}; empty unless explained.
+    dense_scores: dict[str, float] = field(default_factory=dict)
+    keyword_scores: dict[str, float] = field(default_factory=dict)
+    # One per hit: (start, end, similarity) in the hit's text, or None.
+    answers: list[tuple[int, int, float] | None] = field(default_factory=list)
 
 
 @dataclass
@@ -171,30 +189,40 @@ class VectorStore(ABC):
     @abstractmethod
     def search(self, name: str, query: StoreQuery) -> list[StoreHit]: ...
 
-    def search_explained(
-        self, name: str, query: StoreQuery
-    ) -> tuple[list[StoreHit], dict[str, float], dict[str, float]]:
-        """The hits of ``query`` with their dense and BM25 scores ({point id: score}; a hit
-        sharing no word with the query has no BM25 score). Fused scores are ranks: they say
-        neither how close a hit is in meaning nor whether it shares a word with the query.
+    def retrieve(self, name: str, query: StoreQuery) -> Retrieved:
+        """The hits of ``query`` and, as it asks:
+        - ``explain``: their dense and BM25 scores (a hit sharing no word with the query has no
+          BM25 score). Fused scores are ranks: they say neither how close a hit is in meaning
+          nor whether it shares a word with the query.
+        - ``answer_chunks``: answer passages from the sentence vectors stored with the hits
+          (``query.without`` must not leave them out); those fields are then dropped.
 
-        One method, so that a store in another process (StoreProcess) answers it in one round
-        trip instead of three."""
+        One method, so that a store in another process (StoreProcess) answers in one round trip
+        instead of three, and the sentence vectors (~10 KiB a chunk) stay in that process."""
         hits = self.search(name, query)
-        if not hits:
-            return hits, {}, {}
-        restrict = PointFilter(point_ids=[h.id for h in hits])
-        scores: list[dict[str, float]] = []
-        for mode in ("dense", "keyword"):
-            if query.mode == mode:  # the search itself already scored them this way
-                scores.append({h.id: h.score for h in hits})
-                continue
-            lookup = StoreQuery(
-                mode=mode, k=len(hits), dense=query.dense, sparse=query.sparse, filter=restrict,
-                exact=True, payload=False,
+        found = Retrieved(hits, answers=[None] * len(hits))
+        if query.explain and hits:
+            restrict = PointFilter(point_ids=[h.id for h in hits])
+            scores: list[dict[str, float]] = []
+            for mode in ("dense", "keyword"):
+                if query.mode == mode:  # the search itself already scored them this way
+                    scores.append({h.id: h.score for h in hits})
+                    continue
+                lookup = StoreQuery(
+                    mode=mode, k=len(hits), dense=query.dense, sparse=query.sparse,
+                    filter=restrict, exact=True, payload=False,
+                )
+                scores.append({h.id: h.score for h in self.search(name, lookup)})
+            found.dense_scores, found.keyword_scores = scores
+        if query.answer_chunks and query.dense is not None:
+            payloads = [h.payload for h in hits]
+            found.answers = stored_answers(
+                payloads, np.asarray(query.dense, dtype=np.float32), query.answer_chunks
             )
-            scores.append({h.id: h.score for h in self.search(name, lookup)})
-        return hits, scores[0], scores[1]
+            for payload in payloads:
+                for key in SENTENCE_FIELDS:
+                    payload.pop(key, None)
+        return found
 
     @abstractmethod
     def optimize(self, name: str) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 
 from semantik.shared.vectorstore.base import (
     CollectionState,
+    Retrieved,
     StoreHit,
     StorePoint,
     StoreQuery,
@@ -164,10 +165,8 @@ class StoreProcess(VectorStore):
     def search(self, name: str, query: StoreQuery) -> list[StoreHit]:
         return self._call("search", name, query)
 
-    def search_explained(
-        self, name: str, query: StoreQuery
-    ) -> tuple[list[StoreHit], dict[str, float], dict[str, float]]:
-        return self._call("search_explained", name, query)
+    def retrieve(self, name: str, query: StoreQuery) -> Retrieved:
+        return self._call("retrieve", name, query)
 
     def optimize(self, name: str) -> bool:
         return self._call("optimize", name)

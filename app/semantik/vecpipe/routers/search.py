@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from semantik.shared.api import StrictJSONRoute, error_responses
 from semantik.shared.embedding import canonical
-from semantik.shared.passages import best_passage, sentence_spans, stored_answer
+from semantik.shared.passages import SENTENCE_FIELDS, best_passage, sentence_spans
 from semantik.shared.schemas import (
     Passage,
     PassagesRequest,
@@ -24,8 +24,6 @@ from semantik.shared.schemas import (
 from semantik.shared.vectorstore import PointFilter, StoreQuery
 from semantik.vecpipe.deps import CollectionDep, ServicesDep, require_served_model
 
-# Payload fields holding a chunk's sentence spans and vectors (routers/points.py).
-SENTENCE_FIELDS = ("sentences", "sentence_vectors")
 # Chunks per document answered on request: the best two (a sentence can straddle a chunk edge).
 ANSWER_CHUNKS = 2
 # No prefix: /passages is not about one collection.
@@ -53,11 +51,9 @@ async def search(
         )
     mode = body.mode or services.settings.default_search_mode
     dense = sparse = None
-    query_vector = None
     if mode in ("dense", "hybrid") or body.explain or body.answers:
         require_served_model(collection, services)
-        query_vector = await services.embed_query(body.query)
-        dense = query_vector.tolist()
+        dense = (await services.embed_query(body.query)).tolist()
     if mode in ("keyword", "hybrid") or body.explain:
         sparse = services.bm25.query(body.query)
     embedded = time.perf_counter()
@@ -72,15 +68,10 @@ async def search(
         fusion=body.fusion or services.settings.search_fusion,
         # The stored sentences are read only to answer (about 10 KiB a chunk).
         without=() if body.answers else SENTENCE_FIELDS,
+        explain=body.explain,
+        answer_chunks=ANSWER_CHUNKS if body.answers else 0,
     )
-    if body.explain:
-        hits, dense_scores, keyword_scores = await asyncio.to_thread(
-            services.store.search_explained, collection.name, query
-        )
-    else:
-        hits = await asyncio.to_thread(services.store.search, collection.name, query)
-        dense_scores = keyword_scores = {}
-    answers = _answers(hits, query_vector) if body.answers else [None] * len(hits)
+    found = await asyncio.to_thread(services.store.retrieve, collection.name, query)
     searched = time.perf_counter()
     services.metrics.search_seconds.labels(mode).observe(searched - embedded)
     return SearchResponse(
@@ -97,11 +88,11 @@ async def search(
                 text=str(h.payload.get("text", "")),
                 start=int(h.payload.get("start", 0)),
                 end=int(h.payload.get("end", 0)),
-                dense_score=dense_scores.get(h.id),
-                keyword_score=keyword_scores.get(h.id),
+                dense_score=found.dense_scores.get(h.id),
+                keyword_score=found.keyword_scores.get(h.id),
                 answer=Passage(start=a[0], end=a[1], score=round(a[2], 4)) if a else None,
             )
-            for h, a in zip(hits, answers, strict=True)
+            for h, a in zip(found.hits, found.answers, strict=True)
         ],
         timings=SearchTimings(
             embed_ms=round((embedded - start) * 1000, 3),
@@ -109,21 +100,6 @@ async def search(
             total_ms=round((time.perf_counter() - start) * 1000, 3),
         ),
     )
-
-
-def _answers(hits: list, query_vector) -> list[tuple[int, int, float] | None]:
-    """The answer passage of the best ANSWER_CHUNKS hits of each document (hits come best first),
-    from the sentence vectors stored with them; None for the others."""
-    seen: dict[str, int] = {}
-    out: list[tuple[int, int, float] | None] = []
-    for h in hits:
-        document = str(h.payload.get("document_id", ""))
-        seen[document] = seen.get(document, 0) + 1
-        out.append(
-            stored_answer(str(h.payload.get("text", "")), h.payload, query_vector)
-            if seen[document] <= ANSWER_CHUNKS else None
-        )
-    return out
 
 
 @router.post("/passages", response_model=PassagesResponse)
