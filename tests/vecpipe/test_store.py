@@ -257,7 +257,7 @@ def search_pool_threads(pid: int) -> int:
 
 
 def test_search_pool_size_is_set_on_create_and_on_reopen(tmp_path, corpus_points, embedder):
-    # The engine's default pool is one thread per CPU per shard; vecpipe asks for its setting.
+    # The engine's default pool per shard is sized from the CPU count; vecpipe asks for its own.
     root = str(tmp_path / "vectors")
     for threads in (1, 3):
         store = StoreProcess(root, search_threads=threads)

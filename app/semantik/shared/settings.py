@@ -208,7 +208,8 @@ class Settings(BaseSettings):
         le=64,
         description=(
             "Threads of each embedded shard's search pool. One thread costs less CPU and time "
-            "per search than the engine's default of one per CPU (docs/search.md)."
+            "per search than the engine's default pool, sized from the CPU count "
+            "(docs/search.md)."
         ),
     )
     bm25_language: str = Field(

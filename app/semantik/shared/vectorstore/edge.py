@@ -121,7 +121,7 @@ class EdgeStore(VectorStore):
 
     def __init__(self, root: Path | str, search_threads: int | None = None) -> None:
         """``search_threads``: the size of each shard's search thread pool (None: as the shard
-        has it, else the engine's default of one per CPU)."""
+        has it, else the engine's default, sized from the CPU count)."""
         self.root = Path(root)
         self._search_threads = search_threads
         self.root.mkdir(parents=True, exist_ok=True)
