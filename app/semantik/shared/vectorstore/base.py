@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -194,12 +194,17 @@ class VectorStore(ABC):
         - ``explain``: their dense and BM25 scores (a hit sharing no word with the query has no
           BM25 score). Fused scores are ranks: they say neither how close a hit is in meaning
           nor whether it shares a word with the query.
-        - ``answer_chunks``: answer passages from the sentence vectors stored with the hits
-          (``query.without`` must not leave them out); those fields are then dropped.
+        - ``answer_chunks``: answer passages from the sentence spans and vectors stored with the
+          hits, read for that even where ``query.without`` leaves them out, and not returned.
 
         One method, so that a store in another process (StoreProcess) answers in one round trip
         instead of three, and the sentence vectors (~10 KiB a chunk) stay in that process."""
-        hits = self.search(name, query)
+        answering = query.answer_chunks > 0 and query.dense is not None
+        if answering:
+            without = tuple(f for f in query.without if f not in SENTENCE_FIELDS)
+            hits = self.search(name, replace(query, without=without))
+        else:
+            hits = self.search(name, query)
         found = Retrieved(hits, answers=[None] * len(hits))
         if query.explain and hits:
             restrict = PointFilter(point_ids=[h.id for h in hits])
@@ -214,7 +219,7 @@ class VectorStore(ABC):
                 )
                 scores.append({h.id: h.score for h in self.search(name, lookup)})
             found.dense_scores, found.keyword_scores = scores
-        if query.answer_chunks and query.dense is not None:
+        if answering:
             payloads = [h.payload for h in hits]
             found.answers = stored_answers(
                 payloads, np.asarray(query.dense, dtype=np.float32), query.answer_chunks

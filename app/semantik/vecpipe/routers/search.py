@@ -66,8 +66,8 @@ async def search(
         filter=PointFilter(flt.document_ids, flt.paths, flt.path_prefix) if flt else None,
         score_threshold=body.score_threshold,
         fusion=body.fusion or services.settings.search_fusion,
-        # The stored sentences are read only to answer (about 10 KiB a chunk).
-        without=() if body.answers else SENTENCE_FIELDS,
+        # Never returned (about 10 KiB a chunk): the store reads them itself to answer.
+        without=SENTENCE_FIELDS,
         explain=body.explain,
         answer_chunks=ANSWER_CHUNKS if body.answers else 0,
     )
